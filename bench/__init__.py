@@ -1,0 +1,1 @@
+"""Benchmarks, each printing one JSON line with its figures, baseline and limit."""

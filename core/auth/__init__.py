@@ -1,0 +1,1 @@
+"""Auth primitives: roles, the principal of a request, password hashing, server-side sessions."""

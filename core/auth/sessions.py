@@ -1,0 +1,93 @@
+"""Create, resolve and revoke server-side sessions; throttle failed logins."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from core.auth.models import LoginFailure, WebSession
+from core.auth.principal import Principal
+from core.auth.roles import Role
+from core.db import utcnow
+from core.errors import TooManyAttempts
+
+_TOUCH_AFTER = timedelta(minutes=5)
+_CLIENT_FAILURE_FACTOR = 4
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_session(session: Session, *, principal: Principal, max_age: timedelta) -> str:
+    """Store a new session for the principal and return the cookie token (shown once)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        WebSession(
+            token_hash=_token_hash(token),
+            user_id=principal.user_id,
+            org_id=principal.org_id,
+            role=principal.role.value,
+            name=principal.name,
+            email=principal.email,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + max_age,
+        )
+    )
+    session.flush()
+    return token
+
+
+def resolve_session(session: Session, *, token: str) -> Principal | None:
+    """The principal of a live session token, or None when unknown or expired."""
+    row = session.get(WebSession, _token_hash(token))
+    now = utcnow()
+    if row is None or row.expires_at <= now:
+        return None
+    if now - row.last_seen_at > _TOUCH_AFTER:
+        row.last_seen_at = now
+    return Principal(user_id=row.user_id, org_id=row.org_id, role=Role(row.role),
+                     name=row.name, email=row.email)
+
+
+def end_session(session: Session, *, token: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(token)))
+
+
+def revoke_user_sessions(session: Session, *, user_id: int) -> int:
+    """End every session of a user (role change, deactivation, password change)."""
+    result = session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult at runtime
+
+
+def check_login_allowed(session: Session, *, email: str, client: str,
+                        max_failures: int, window: timedelta) -> None:
+    """Refuse a login attempt when the e-mail or the client failed too often recently."""
+    since = utcnow() - window
+    by_email, by_client = session.execute(
+        select(
+            func.count().filter(LoginFailure.email == email),
+            func.count().filter(LoginFailure.client == client),
+        ).where(LoginFailure.failed_at > since,
+                or_(LoginFailure.email == email, LoginFailure.client == client))
+    ).one()
+    if by_email >= max_failures or by_client >= max_failures * _CLIENT_FAILURE_FACTOR:
+        raise TooManyAttempts(
+            f"Too many failed logins. Wait {int(window.total_seconds() // 60)} minutes and try again.",
+            retry_after=int(window.total_seconds()),
+        )
+
+
+def record_login_failure(session: Session, *, email: str, client: str) -> None:
+    session.add(LoginFailure(email=email, client=client))
+    session.flush()
+
+
+def clear_login_failures(session: Session, *, email: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.email == email))

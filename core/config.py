@@ -1,0 +1,151 @@
+"""The one settings object, read from FIELDCRM_* variables and var/secrets.env."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit
+
+from pydantic import SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRETS_FILE_NAME = "secrets.env"
+LOCAL_DB_USER = "fieldcrm"
+LOCAL_DB_NAME = "fieldcrm"
+MQTT_SERVICE_ACCOUNTS = ("ingest", "worker", "web")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the setting and what to do."""
+
+
+class Settings(BaseSettings):
+    """Everything configurable; see the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="FIELDCRM_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    var_dir: Path = PROJECT_ROOT / "var"
+    secret_key: SecretStr | None = None
+
+    database_url: str | None = None
+    test_database_url: str | None = None
+    mqtt_url: str | None = None
+    ledger_rpc_url: str | None = None
+    ledger_private_key: SecretStr | None = None
+
+    pg_port: int = 54329
+    mqtt_port: int = 18830
+    chain_port: int = 18545
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    https: bool = False
+
+    local_pg_password: SecretStr | None = None
+    mqtt_ingest_password: SecretStr | None = None
+    mqtt_worker_password: SecretStr | None = None
+    mqtt_web_password: SecretStr | None = None
+
+    session_max_age_hours: int = 12
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+
+    @model_validator(mode="after")
+    def _refuse_missing_secret_in_production(self) -> Settings:
+        if self.env == "production" and not (self.secret_key and self.secret_key.get_secret_value()):
+            raise ValueError("FIELDCRM_SECRET_KEY must be set in production")
+        return self
+
+    @property
+    def uses_local_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def uses_local_broker(self) -> bool:
+        return self.mqtt_url is None
+
+    @property
+    def uses_local_chain(self) -> bool:
+        return self.ledger_rpc_url is None
+
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy URL of the application database."""
+        if self.database_url:
+            return _as_psycopg_url(self.database_url)
+        return self._local_database_url(LOCAL_DB_NAME)
+
+    def resolved_test_database_url(self) -> str:
+        """The database the test suite migrates and rolls back in; never the app's own."""
+        if self.test_database_url:
+            return _as_psycopg_url(self.test_database_url)
+        if self.database_url:
+            raise ConfigError(
+                "FIELDCRM_TEST_DATABASE_URL: set it when FIELDCRM_DATABASE_URL points to an "
+                "external server (tests never run in the application database)"
+            )
+        return self._local_database_url(f"{LOCAL_DB_NAME}_test")
+
+    def resolved_mqtt_url(self) -> str:
+        return self.mqtt_url or f"mqtt://127.0.0.1:{self.mqtt_port}"
+
+    def resolved_rpc_url(self) -> str:
+        return self.ledger_rpc_url or f"http://127.0.0.1:{self.chain_port}"
+
+    def mqtt_password(self, account: str) -> str:
+        """The password of one of the project's own broker accounts."""
+        value = getattr(self, f"mqtt_{account}_password", None)
+        if value is None:
+            raise ConfigError(
+                f"FIELDCRM_MQTT_{account.upper()}_PASSWORD is not set: run `make setup` "
+                "(it writes var/secrets.env) or set it in the environment"
+            )
+        return str(value.get_secret_value())
+
+    def session_secret(self) -> bytes:
+        if self.secret_key is None:
+            raise ConfigError("FIELDCRM_SECRET_KEY is not set: run `make setup` or set it")
+        return self.secret_key.get_secret_value().encode()
+
+    def _local_database_url(self, dbname: str) -> str:
+        if self.local_pg_password is None:
+            raise ConfigError(
+                "FIELDCRM_LOCAL_PG_PASSWORD is not set: run `make setup` to create the local "
+                "database, or set FIELDCRM_DATABASE_URL to an external one"
+            )
+        password = quote(self.local_pg_password.get_secret_value(), safe="")
+        return f"postgresql+psycopg://{LOCAL_DB_USER}:{password}@127.0.0.1:{self.pg_port}/{dbname}"
+
+
+def _as_psycopg_url(url: str) -> str:
+    scheme = urlsplit(url).scheme
+    if scheme in ("postgres", "postgresql"):
+        return "postgresql+psycopg" + url[len(scheme) :]
+    if scheme != "postgresql+psycopg":
+        raise ConfigError(f"FIELDCRM_DATABASE_URL: expected a postgresql:// URL, got {scheme}://")
+    return url
+
+
+def secrets_file(var_dir: Path | None = None) -> Path:
+    base = var_dir or Path(os.environ.get("FIELDCRM_VAR_DIR", PROJECT_ROOT / "var"))
+    return base / SECRETS_FILE_NAME
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings from the environment, falling back to var/secrets.env written by setup."""
+    path = secrets_file()
+    env_file = path if path.exists() else None
+    try:
+        return Settings(_env_file=env_file)
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_describe(error) for error in exc.errors())) from exc
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    field = "FIELDCRM_" + "_".join(str(part) for part in error["loc"]).upper()
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return message if message.startswith("FIELDCRM_") or not error["loc"] else f"{field}: {message}"

@@ -1,0 +1,1 @@
+"""The web shell: templating, CSRF, security headers, error pages, static files, deps."""

@@ -1,0 +1,120 @@
+"""Jinja2 environment over every package's templates, and the htmx-aware render helper."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import Response
+
+import core
+from core.auth.principal import Principal
+from core.auth.roles import Role
+from core.web.static import vendor_url
+
+TEMPLATE_PACKAGES = (
+    "core",
+    "crm",
+    "telemetry",
+    "service_orders",
+    "ledger",
+    "partner_portal",
+    "customer_app",
+)
+REPO_ROOT = Path(core.__file__).resolve().parent.parent
+
+_NAV_BY_ROLE: dict[Role, list[tuple[str, str]]] = {
+    Role.ADMIN: [("Dashboard", "/staff")],
+    Role.DISPATCHER: [("Dashboard", "/staff")],
+    Role.ENGINEER: [("My jobs", "/engineer")],
+    Role.DISTRIBUTOR: [("Portal", "/portal")],
+    Role.CUSTOMER: [("My devices", "/customer")],
+}
+_ANONYMOUS_NAV = [("Login", "/login")]
+
+
+def template_dirs(root: Path = REPO_ROOT) -> list[Path]:
+    """The existing `templates/` directories of the domain packages, core first."""
+    dirs = (root / package / "templates" for package in TEMPLATE_PACKAGES)
+    return [path for path in dirs if path.is_dir()]
+
+
+@lru_cache
+def get_templates() -> Jinja2Blocks:
+    """The process-wide template renderer (built on first use, not at import)."""
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(path) for path in template_dirs()]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["vendor_url"] = vendor_url
+    return Jinja2Blocks(env=env)
+
+
+def nav_for(principal: Principal | None) -> list[tuple[str, str]]:
+    """The (label, url) navigation entries a principal sees in the header."""
+    if principal is None:
+        return list(_ANONYMOUS_NAV)
+    return list(_NAV_BY_ROLE[principal.role])
+
+
+def is_htmx(request: Request) -> bool:
+    """Whether the request was sent by htmx (and wants a fragment, not a page)."""
+    return request.headers.get("hx-request") == "true"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """Render the full page, or only one block when htmx asks for a part of it."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    full_context: dict[str, Any] = {
+        "request": request,
+        "principal": principal,
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "nav": nav_for(principal),
+        **(context or {}),
+    }
+    templates = get_templates()
+    block_name = _requested_block(request, template, block)
+    response_headers = {"Vary": "HX-Request, HX-Target", **(headers or {})}
+    if block_name is None:
+        return templates.TemplateResponse(
+            request, template, full_context, status_code=status_code, headers=response_headers
+        )
+    return templates.TemplateResponse(
+        request,
+        template,
+        full_context,
+        status_code=status_code,
+        headers=response_headers,
+        block_name=block_name,
+    )
+
+
+def _requested_block(request: Request, template: str, block: str | None) -> str | None:
+    # Boosted navigation and history restores replace the whole page, so they need all of it.
+    if (
+        not is_htmx(request)
+        or request.headers.get("hx-boosted") == "true"
+        or request.headers.get("hx-history-restore-request") == "true"
+    ):
+        return None
+    if block is not None:
+        return block
+    target = request.headers.get("hx-target")
+    if target and target in get_templates().get_template(template).blocks:
+        return target
+    return None

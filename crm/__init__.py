@@ -1,0 +1,1 @@
+"""Shared business records: organizations, users, sites, contacts, product models, assets."""

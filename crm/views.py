@@ -1,0 +1,112 @@
+"""HTML pages of crm: login, logout and each role's landing page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from core.auth.principal import Principal
+from core.auth.roles import Role
+from core.auth.sessions import create_session, end_session
+from core.config import get_settings
+from core.db import SessionDep
+from core.errors import PermissionDenied, TooManyAttempts
+from core.web.deps import (SESSION_COOKIE, OptionalPrincipal, StaffPrincipal, require_role,
+                           safe_next_path)
+from core.web.templating import nav_for, render
+from crm import overview
+from crm.service import authenticate
+
+router = APIRouter(include_in_schema=False)
+
+EngineerPrincipal = Annotated[Principal, Depends(require_role(Role.ENGINEER))]
+DistributorPrincipal = Annotated[Principal, Depends(require_role(Role.DISTRIBUTOR))]
+CustomerPrincipal = Annotated[Principal, Depends(require_role(Role.CUSTOMER))]
+
+
+def home_path(principal: Principal) -> str:
+    """Where a principal lands after login: the first entry of their navigation."""
+    return nav_for(principal)[0][1]
+
+
+@router.get("/")
+def index(principal: OptionalPrincipal) -> Response:
+    return RedirectResponse(home_path(principal) if principal else "/login", status_code=303)
+
+
+@router.get("/login", name="login")
+def login_page(request: Request, principal: OptionalPrincipal, next: str | None = None) -> Response:
+    if principal is not None:
+        return RedirectResponse(safe_next_path(next, default=home_path(principal)), status_code=303)
+    return render(request, "crm/login.html", {"next": safe_next_path(next, default=""), "email": ""})
+
+
+@router.post("/login")
+def login(request: Request, session: SessionDep, email: Annotated[str, Form()],
+          password: Annotated[str, Form()], next: Annotated[str, Form()] = "") -> Response:
+    settings = get_settings()
+    client = request.client.host if request.client else "unknown"
+    try:
+        principal = authenticate(session, email=email, password=password, client=client)
+    except (PermissionDenied, TooManyAttempts) as exc:
+        # The failed attempt must be kept for throttling: this edge commits it.
+        session.commit()
+        status = 429 if isinstance(exc, TooManyAttempts) else 401
+        headers = {"Retry-After": str(exc.details.get("retry_after", 60))} if status == 429 else {}
+        return render(request, "crm/login.html",
+                      {"error": exc.message, "email": email, "next": safe_next_path(next, default="")},
+                      status_code=status, headers=headers)
+    max_age = timedelta(hours=settings.session_max_age_hours)
+    token = create_session(session, principal=principal, max_age=max_age)
+    response = RedirectResponse(safe_next_path(next, default=home_path(principal)), status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(max_age.total_seconds()), httponly=True,
+                        samesite="lax", secure=settings.https, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        end_session(session, token=token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/staff")
+def staff_home(request: Request, session: SessionDep, principal: StaffPrincipal) -> Response:
+    return render(request, "crm/home.html", {
+        "heading": "Dashboard",
+        "organizations": overview.organizations_by_kind(session),
+        "asset_count": overview.count_visible_assets(session, principal=principal),
+        "assets": overview.installed_base(session, principal=principal),
+    })
+
+
+@router.get("/engineer")
+def engineer_home(request: Request, session: SessionDep, principal: EngineerPrincipal) -> Response:
+    return _installed_base_page(request, session, principal, "Installed base")
+
+
+@router.get("/portal")
+def distributor_home(request: Request, session: SessionDep,
+                     principal: DistributorPrincipal) -> Response:
+    return _installed_base_page(request, session, principal, "Your customers' equipment")
+
+
+@router.get("/customer")
+def customer_home(request: Request, session: SessionDep, principal: CustomerPrincipal) -> Response:
+    return _installed_base_page(request, session, principal, "Your devices")
+
+
+def _installed_base_page(request: Request, session: SessionDep, principal: Principal,
+                         heading: str) -> Response:
+    return render(request, "crm/home.html", {
+        "heading": heading,
+        "asset_count": overview.count_visible_assets(session, principal=principal),
+        "assets": overview.installed_base(session, principal=principal),
+    })

@@ -1,0 +1,1 @@
+"""Customer-facing pages: devices, health, charts, work orders, history, certificates, surveys."""

@@ -1,0 +1,99 @@
+"""The composition root: the FastAPI app with the web shell and every package's router."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from core.auth.roles import Role
+from core.config import ConfigError
+from core.db import get_sessionmaker
+from core.errors import PermissionDenied
+from core.web.csrf import CSRFMiddleware
+from core.web.deps import get_principal
+from core.web.errors import LoginRequired, install_error_handlers
+from core.web.security_headers import SecurityHeadersMiddleware
+from core.web.static import mount_static
+from core.web.templating import render
+
+logger = logging.getLogger(__name__)
+
+ROUTER_MODULES: tuple[str, ...] = (
+    "core.auth.views",
+    "crm.routes",
+    "crm.views",
+    "telemetry.routes",
+    "telemetry.views",
+    "service_orders.routes",
+    "service_orders.views",
+    "ledger.routes",
+    "ledger.views",
+    "partner_portal.routes",
+    "partner_portal.views",
+    "customer_app.routes",
+    "customer_app.views",
+)
+"""Modules whose `router` is included when the module exists; missing ones are skipped."""
+
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
+ops_router = APIRouter(tags=["operations"])
+
+
+@ops_router.get("/healthz")
+def healthz() -> JSONResponse:
+    """Liveness with a database round trip; 503 names the failing part."""
+    try:
+        with get_sessionmaker()() as session:
+            session.execute(text("SELECT 1"))
+    except (SQLAlchemyError, ConfigError) as exc:
+        logger.warning("Health check: database unreachable: %s", exc)
+        return JSONResponse(
+            {"status": "unavailable", "database": f"unreachable ({type(exc).__name__})"},
+            status_code=503,
+        )
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@ops_router.get("/metrics", include_in_schema=False)
+def metrics(request: Request) -> Response:
+    """Prometheus metrics for local scrapers and administrators."""
+    client = request.client.host if request.client else None
+    if client not in _LOOPBACK:
+        # Resolved here, not as a dependency, so a local scraper never touches the database.
+        with get_sessionmaker()() as session:
+            principal = get_principal(request, session)
+        if principal is None:
+            raise LoginRequired
+        if principal.role is not Role.ADMIN:
+            raise PermissionDenied("Metrics are for administrators only.")
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@ops_router.get("/docs", include_in_schema=False)
+def docs(request: Request) -> Response:
+    """Swagger UI for the JSON API, from the pinned npm package (no CDN, no inline script)."""
+    return render(request, "core/docs.html")
+
+
+def create_app() -> FastAPI:
+    """Build the web app: middleware, error handlers, static files and all routers."""
+    app = FastAPI(title="fieldcrm", docs_url=None, redoc_url=None)
+    # Added last = outermost: CSRF refusals get the security headers too.
+    app.add_middleware(CSRFMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_error_handlers(app)
+    mount_static(app)
+    app.include_router(ops_router)
+    for module_name in ROUTER_MODULES:
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        app.include_router(importlib.import_module(module_name).router)
+    return app

@@ -1,0 +1,189 @@
+"""The `fieldcrm` command: services, migrations, health, processes, demo data."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.checks import ServiceUnavailable, connect_database, require_broker
+from core.config import ConfigError, Settings, get_settings
+from core.mqtt import MqttError
+from fieldcrm.services.base import ServiceError
+
+app = typer.Typer(help="fieldcrm: IoT-connected field-service CRM", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+services_app = typer.Typer(help="The project's local services (PostgreSQL, Mosquitto, anvil).",
+                           no_args_is_help=True)
+app.add_typer(services_app, name="services")
+console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+_FRIENDLY = (ConfigError, ServiceError, ServiceUnavailable, MqttError)
+
+
+def friendly(func: F) -> F:
+    """Turn configuration and service failures into one red line and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except _FRIENDLY as exc:
+            console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]  # same signature as func
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _local_services() -> list[Any]:
+    from fieldcrm.services import anvil, mosquitto, postgres
+
+    return [postgres, mosquitto, anvil]
+
+
+@services_app.command("start")
+@friendly
+def services_start() -> None:
+    """Create (first time) and start the local services; external ones are left alone."""
+    from fieldcrm.services.secrets import ensure_secrets
+
+    settings = _settings()
+    ensure_secrets(settings.var_dir)
+    get_settings.cache_clear()
+    settings = _settings()
+    for module in _local_services():
+        name = module.__name__.rsplit(".", 1)[-1]
+        with console.status(f"starting {name}"):
+            module.start(settings)
+        console.print(f"[green]✓[/green] {module.status(settings).name}: {module.status(settings).detail}")
+
+
+@services_app.command("stop")
+@friendly
+def services_stop() -> None:
+    """Stop the local services (anvil saves its state on the way out)."""
+    settings = _settings()
+    for module in reversed(_local_services()):
+        module.stop(settings)
+        console.print(f"stopped {module.__name__.rsplit('.', 1)[-1]}")
+
+
+@services_app.command("status")
+@friendly
+def services_status() -> None:
+    """Show whether each local service runs."""
+    settings = _settings()
+    table = Table("service", "running", "where")
+    down = False
+    for module in _local_services():
+        state = module.status(settings)
+        down = down or not state.running
+        table.add_row(state.name, "[green]yes[/green]" if state.running else "[red]no[/red]",
+                      state.detail)
+    Console().print(table)
+    if down:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def migrate() -> None:
+    """Bring the database schema to the latest migration."""
+    from fieldcrm.migrate import upgrade
+
+    settings = _settings()
+    connect_database(settings).close()
+    with console.status("migrating"):
+        upgrade(settings.resolved_database_url())
+    console.print("[green]✓[/green] database schema is up to date")
+
+
+@app.command()
+@friendly
+def doctor() -> None:
+    """Check every service, extension and file the product needs, and say how to fix gaps."""
+    from fieldcrm.doctor import run_checks
+
+    checks = run_checks(_settings())
+    table = Table("check", "ok", "detail", "fix")
+    for check in checks:
+        table.add_row(check.name, "[green]✓[/green]" if check.ok else "[red]✗[/red]",
+                      check.detail, "" if check.ok else check.fix)
+    Console().print(table)
+    if not all(check.ok for check in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def web(host: str | None = None, port: int | None = None, workers: int = 1) -> None:
+    """Serve the web app (JSON API, pages, SSE) with uvicorn."""
+    import uvicorn
+
+    settings = _settings()
+    connect_database(settings).close()
+    uvicorn.run("fieldcrm.app:create_app", factory=True, host=host or settings.web_host,
+                port=port or settings.web_port, workers=workers, proxy_headers=True,
+                server_header=False, log_level="info")
+
+
+@app.command()
+@friendly
+def worker() -> None:
+    """Run background jobs from the PostgreSQL queue."""
+    from fieldcrm.worker import run_worker
+
+    connect_database(_settings()).close()
+    run_worker()
+
+
+@app.command()
+@friendly
+def seed(demo: bool = typer.Option(False, "--demo", help="load the demo data set"),
+         if_empty: bool = typer.Option(False, "--if-empty", help="only when no users exist")) -> None:
+    """Load demo data (idempotent) and print the logins."""
+    from fieldcrm.seed import print_logins, seed_demo
+
+    if not demo:
+        console.print("nothing to do: pass --demo")
+        raise typer.Exit(1)
+    connect_database(_settings()).close()
+    logins = seed_demo(only_if_empty=if_empty)
+    print_logins(Console(), logins)
+
+
+@app.command()
+@friendly
+def up(demo: bool = typer.Option(True, help="seed the demo data when the database is empty"),
+       stop_services: bool = typer.Option(True, help="stop the local services on exit")) -> None:
+    """Start the services, migrate, and run every process; Ctrl-C stops everything."""
+    from fieldcrm.runner import Process, process_argv, supervise
+
+    services_start()
+    migrate()
+    settings = _settings()
+    require_broker(settings)
+    if demo:
+        seed(demo=True, if_empty=True)
+    processes = [Process("web", process_argv("web")), Process("worker", process_argv("worker"))]
+    url = f"http{'s' if settings.https else ''}://{settings.web_host}:{settings.web_port}"
+    console.print(f"\n[bold]fieldcrm is up[/bold]: {url}/login   (API docs: {url}/docs)\n"
+                  "Ctrl-C stops everything.", highlight=False)
+    try:
+        supervise(processes, lambda line: console.print(f"[yellow]{line}[/yellow]"))
+    finally:
+        if stop_services:
+            services_stop()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""The distributors' portal: tiers, document library, training, pickups, rebate statements, inquiries."""

@@ -1,0 +1,1 @@
+"""Device credentials and MQTT ACL, the ingest pipeline into TimescaleDB, rules, alerts, health scores."""
