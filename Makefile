@@ -14,6 +14,7 @@ test: setup lint typecheck imports pytest
 
 lint:
 	$(VENV)/ruff check .
+	$(VENV)/ruff format --check .
 
 typecheck:
 	$(VENV)/mypy

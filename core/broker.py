@@ -53,8 +53,9 @@ def verify_mosquitto_hash(password: str, encoded: str) -> bool:
     _, kind, iterations, salt, digest = encoded.split("$")
     if kind != "7":
         return False
-    computed = hashlib.pbkdf2_hmac("sha512", password.encode(), base64.b64decode(salt),
-                                   int(iterations))
+    computed = hashlib.pbkdf2_hmac(
+        "sha512", password.encode(), base64.b64decode(salt), int(iterations)
+    )
     return secrets.compare_digest(base64.b64encode(computed).decode(), digest)
 
 
@@ -62,7 +63,7 @@ def read_password_file(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
     lines = (line.split(":", 1) for line in path.read_text().splitlines() if ":" in line)
-    return {user: encoded for user, encoded in lines}
+    return dict(lines)
 
 
 def write_password_file(path: Path, accounts: dict[str, str], *, owner: str | None = None) -> None:
@@ -74,8 +75,13 @@ def write_password_file(path: Path, accounts: dict[str, str], *, owner: str | No
     _atomic_write(path, body, mode=0o600, owner=owner)
 
 
-def update_password_file(path: Path, *, add: dict[str, str] | None = None,
-                         remove: set[str] | None = None, owner: str | None = None) -> None:
+def update_password_file(
+    path: Path,
+    *,
+    add: dict[str, str] | None = None,
+    remove: set[str] | None = None,
+    owner: str | None = None,
+) -> None:
     """Add or replace some accounts and remove others, keeping the rest."""
     accounts = read_password_file(path)
     for user in remove or set():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from typing import LiteralString
 from urllib.parse import urlsplit
 
 import psycopg
@@ -34,10 +35,16 @@ def _where(url: str) -> str:
 
 
 def _db_setting(settings: Settings) -> str:
-    return "FIELDCRM_DATABASE_URL" if settings.database_url else "the local database (FIELDCRM_PG_PORT)"
+    return (
+        "FIELDCRM_DATABASE_URL"
+        if settings.database_url
+        else "the local database (FIELDCRM_PG_PORT)"
+    )
 
 
-def connect_database(settings: Settings, url: str | None = None) -> psycopg.Connection[tuple[object, ...]]:
+def connect_database(
+    settings: Settings, url: str | None = None
+) -> psycopg.Connection[tuple[object, ...]]:
     """Open a plain connection, turning every failure into one clear line."""
     try:
         url = url or settings.resolved_database_url()
@@ -47,10 +54,14 @@ def connect_database(settings: Settings, url: str | None = None) -> psycopg.Conn
         return psycopg.connect(libpq_conninfo(url), connect_timeout=5)
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        fix = ("check the URL" if settings.database_url
-               else "start it with `fieldcrm services start` (or `make setup`)")
+        fix = (
+            "check the URL"
+            if settings.database_url
+            else "start it with `fieldcrm services start` (or `make setup`)"
+        )
         raise ServiceUnavailable(
-            f"{_db_setting(settings)}: cannot connect to {_where(url)}: {reason}; {fix}") from exc
+            f"{_db_setting(settings)}: cannot connect to {_where(url)}: {reason}; {fix}"
+        ) from exc
 
 
 def check_database(settings: Settings) -> list[Check]:
@@ -60,28 +71,58 @@ def check_database(settings: Settings) -> list[Check]:
     except ServiceUnavailable as exc:
         return [Check("postgresql", False, str(exc))]
     with conn:
-        version = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]  # one row
-        preload = str(conn.execute("SHOW shared_preload_libraries").fetchone()[0])  # type: ignore[index]  # one row
-        installed: dict[object, object] = dict(
-            conn.execute("SELECT extname, extversion FROM pg_extension").fetchall())  # type: ignore[arg-type]  # rows are pairs
-        available: dict[object, object] = dict(conn.execute(  # type: ignore[arg-type]  # rows are pairs
+        version = _scalar(conn, "SHOW server_version")
+        preload = _scalar(conn, "SHOW shared_preload_libraries")
+        installed = _pairs(conn, "SELECT extname, extversion FROM pg_extension")
+        available = _pairs(
+            conn,
             "SELECT name, default_version FROM pg_available_extensions "
-            "WHERE name IN ('timescaledb', 'postgis')").fetchall())
-    checks = [Check("postgresql", True, f"PostgreSQL {version} at {_where(settings.resolved_database_url())}")]
-    checks.append(Check("timescaledb preloaded", "timescaledb" in preload,
-                        f"shared_preload_libraries = {preload!r}",
-                        "add timescaledb to shared_preload_libraries and restart PostgreSQL"))
+            "WHERE name IN ('timescaledb', 'postgis')",
+        )
+    checks = [
+        Check(
+            "postgresql",
+            True,
+            f"PostgreSQL {version} at {_where(settings.resolved_database_url())}",
+        )
+    ]
+    checks.append(
+        Check(
+            "timescaledb preloaded",
+            "timescaledb" in preload,
+            f"shared_preload_libraries = {preload!r}",
+            "add timescaledb to shared_preload_libraries and restart PostgreSQL",
+        )
+    )
     for ext, minimum in (("timescaledb", MIN_TIMESCALEDB), ("postgis", MIN_POSTGIS)):
         have = installed.get(ext)
         if have is None:
-            fix = ("run `fieldcrm migrate`" if ext in available
-                   else f"install the {ext} extension for this server (`make setup` does it locally)")
+            fix = (
+                "run `fieldcrm migrate`"
+                if ext in available
+                else f"install the {ext} extension for this server (`make setup` does it locally)"
+            )
             checks.append(Check(ext, False, "not installed in the database", fix))
             continue
         ok = tuple(int(part) for part in str(have).split(".")[:2]) >= minimum
-        checks.append(Check(ext, ok, f"version {have}",
-                            "" if ok else f"needs {ext} >= {'.'.join(map(str, minimum))}"))
+        checks.append(
+            Check(
+                ext,
+                ok,
+                f"version {have}",
+                "" if ok else f"needs {ext} >= {'.'.join(map(str, minimum))}",
+            )
+        )
     return checks
+
+
+def _scalar(conn: psycopg.Connection[tuple[object, ...]], query: LiteralString) -> str:
+    row = conn.execute(query).fetchone()
+    return "" if row is None else str(row[0])
+
+
+def _pairs(conn: psycopg.Connection[tuple[object, ...]], query: LiteralString) -> dict[str, str]:
+    return {str(row[0]): str(row[1]) for row in conn.execute(query).fetchall()}
 
 
 def check_tcp(name: str, url: str, setting: str, *, default_port: int) -> Check:
@@ -92,22 +133,29 @@ def check_tcp(name: str, url: str, setting: str, *, default_port: int) -> Check:
         with socket.create_connection((host, port), timeout=3):
             return Check(name, True, f"reachable at {host}:{port}")
     except OSError as exc:
-        return Check(name, False, f"{setting}: cannot connect to {host}:{port} ({exc.strerror or exc})",
-                     "start it with `fieldcrm services start` or fix the URL")
+        return Check(
+            name,
+            False,
+            f"{setting}: cannot connect to {host}:{port} ({exc.strerror or exc})",
+            "start it with `fieldcrm services start` or fix the URL",
+        )
 
 
 def require_broker(settings: Settings, *, account: str = "worker") -> None:
     """Connect once as one of our accounts; raise ServiceUnavailable naming the setting."""
     from core.mqtt import MqttClient, MqttError
 
-    setting = ("FIELDCRM_MQTT_URL" if settings.mqtt_url
-               else "the local broker (FIELDCRM_MQTT_PORT)")
+    setting = "FIELDCRM_MQTT_URL" if settings.mqtt_url else "the local broker (FIELDCRM_MQTT_PORT)"
     try:
-        client = MqttClient(url=settings.resolved_mqtt_url(), username=f"fieldcrm-{account}",
-                            password=settings.mqtt_password(account),
-                            client_id=f"fieldcrm-check-{account}")
+        client = MqttClient(
+            url=settings.resolved_mqtt_url(),
+            username=f"fieldcrm-{account}",
+            password=settings.mqtt_password(account),
+            client_id=f"fieldcrm-check-{account}",
+        )
         client.connect(timeout=5)
     except (MqttError, ConfigError) as exc:
-        raise ServiceUnavailable(f"{setting}: {exc}; start it with `fieldcrm services start` "
-                                 "or fix the URL") from exc
+        raise ServiceUnavailable(
+            f"{setting}: {exc}; start it with `fieldcrm services start` or fix the URL"
+        ) from exc
     client.close()

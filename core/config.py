@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -56,7 +56,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_missing_secret_in_production(self) -> Settings:
-        if self.env == "production" and not (self.secret_key and self.secret_key.get_secret_value()):
+        if self.env == "production" and not (
+            self.secret_key and self.secret_key.get_secret_value()
+        ):
             raise ValueError("FIELDCRM_SECRET_KEY must be set in production")
         return self
 

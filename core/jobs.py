@@ -16,8 +16,9 @@ from core.config import get_settings
 
 def libpq_conninfo(sqlalchemy_url: str) -> str:
     """The libpq URL (postgresql://...) behind a SQLAlchemy psycopg URL."""
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(
-        hide_password=False)
+    return (
+        make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
 
 
 def make_job_app(blueprints: Iterable[tuple[str, Blueprint]], *, url: str | None = None) -> App:

@@ -61,8 +61,9 @@ class MqttClient:
         self.port = parsed.port or DEFAULT_PORT
         self._connected = threading.Event()
         self._refused: ReasonCode | None = None
-        self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
-                                   protocol=paho.MQTTv5)
+        self._client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=paho.MQTTv5
+        )
         self._client.username_pw_set(self.username, self.password)
         self._client.reconnect_delay_set(min_delay=1, max_delay=30)
         self._client.max_queued_messages_set(0)
@@ -81,17 +82,21 @@ class MqttClient:
         if self.session_expiry:
             props.SessionExpiryInterval = self.session_expiry
         try:
-            self._client.connect(self.host, self.port, keepalive=30, clean_start=self.clean_start,
-                                 properties=props)
+            self._client.connect(
+                self.host, self.port, keepalive=30, clean_start=self.clean_start, properties=props
+            )
         except OSError as exc:
-            raise MqttError(f"cannot connect to {self.host}:{self.port} ({exc.strerror or exc})") from exc
+            raise MqttError(
+                f"cannot connect to {self.host}:{self.port} ({exc.strerror or exc})"
+            ) from exc
         self._client.loop_start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and not self._connected.is_set():
             if self._refused is not None:
                 self.close()
-                raise MqttError(f"broker at {self.host}:{self.port} refused {self.username!r}: "
-                                f"{self._refused}")
+                raise MqttError(
+                    f"broker at {self.host}:{self.port} refused {self.username!r}: {self._refused}"
+                )
             time.sleep(0.02)
         if not self._connected.is_set():
             self.close()
@@ -103,7 +108,9 @@ class MqttClient:
         if self.connected:
             self._client.subscribe(topic, qos)
 
-    def publish(self, topic: str, payload: bytes | str, *, qos: int = 1, timeout: float = 10) -> int:
+    def publish(
+        self, topic: str, payload: bytes | str, *, qos: int = 1, timeout: float = 10
+    ) -> int:
         """Publish and wait until the broker acknowledged it (QoS >= 1); return the reason code."""
         info = self._client.publish(topic, payload, qos=qos)
         info.wait_for_publish(timeout)
@@ -120,8 +127,14 @@ class MqttClient:
         self._client.loop_stop()
         self._connected.clear()
 
-    def _handle_connect(self, client: paho.Client, userdata: object, flags: object,
-                        reason: ReasonCode, properties: Properties | None) -> None:
+    def _handle_connect(
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: object,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if reason.is_failure:
             self._refused = reason
             client.disconnect()
@@ -130,11 +143,16 @@ class MqttClient:
             client.subscribe(sub.topic, sub.qos)
         self._connected.set()
 
-    def _handle_disconnect(self, client: paho.Client, userdata: object, flags: object,
-                           reason: ReasonCode, properties: Properties | None) -> None:
+    def _handle_disconnect(
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: object,
+        reason: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         self._connected.clear()
 
-    def _handle_message(self, client: paho.Client, userdata: object,
-                        msg: paho.MQTTMessage) -> None:
+    def _handle_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
         if self.on_message is not None:
             self.on_message(Message(msg.topic, bytes(msg.payload), msg.qos, msg.mid, msg.retain))

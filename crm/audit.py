@@ -21,9 +21,16 @@ DELETE = "delete"
 LOGIN = "login"
 
 
-def record_change(session: Session, *, actor: Principal, action: str, entity: str,
-                  entity_id: object, before: dict[str, Any] | None,
-                  after: dict[str, Any] | None) -> AuditLog:
+def record_change(
+    session: Session,
+    *,
+    actor: Principal,
+    action: str,
+    entity: str,
+    entity_id: object,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> AuditLog:
     """Append one audit row; the system actor is stored as no user and no org."""
     is_system = actor == SYSTEM
     entry = AuditLog(

@@ -46,8 +46,9 @@ class Organization(Base):
     __tablename__ = "organizations"
     __table_args__ = (
         CheckConstraint(_in_values("kind", OrgKind), name="kind"),
-        CheckConstraint("distributor_id IS NULL OR kind = 'customer'",
-                        name="distributor_only_for_customers"),
+        CheckConstraint(
+            "distributor_id IS NULL OR kind = 'customer'", name="distributor_only_for_customers"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -161,8 +162,9 @@ class Asset(Base):
     __table_args__ = (
         UniqueConstraint("product_model_id", "serial"),
         CheckConstraint("runtime_hours >= 0", name="runtime_hours_not_negative"),
-        CheckConstraint("warranty_end IS NULL OR warranty_end >= install_date",
-                        name="warranty_after_install"),
+        CheckConstraint(
+            "warranty_end IS NULL OR warranty_end >= install_date", name="warranty_after_install"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

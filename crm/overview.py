@@ -25,12 +25,21 @@ class InstalledAsset:
     warranty_end: date | None
 
 
-def installed_base(session: Session, *, principal: Principal, limit: int = 100) -> Sequence[InstalledAsset]:
+def installed_base(
+    session: Session, *, principal: Principal, limit: int = 100
+) -> Sequence[InstalledAsset]:
     """The assets the principal may see, with model, site and owner names."""
     owner = aliased(Organization)
     rows = session.execute(
-        select(Asset.id, Asset.serial, ProductModel.name, ProductModel.family, Site.name,
-               owner.name, Asset.warranty_end)
+        select(
+            Asset.id,
+            Asset.serial,
+            ProductModel.name,
+            ProductModel.family,
+            Site.name,
+            owner.name,
+            Asset.warranty_end,
+        )
         .join(ProductModel, ProductModel.id == Asset.product_model_id)
         .join(Site, Site.id == Asset.site_id)
         .join(owner, owner.id == Asset.owner_org_id)
@@ -42,8 +51,10 @@ def installed_base(session: Session, *, principal: Principal, limit: int = 100) 
 
 
 def count_visible_assets(session: Session, *, principal: Principal) -> int:
-    return int(session.scalar(select(func.count()).select_from(Asset)
-                              .where(asset_visibility(principal))) or 0)
+    return int(
+        session.scalar(select(func.count()).select_from(Asset).where(asset_visibility(principal)))
+        or 0
+    )
 
 
 def organizations_by_kind(session: Session) -> dict[str, int]:

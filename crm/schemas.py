@@ -134,12 +134,20 @@ class MetricDefinitionCreate(BaseModel):
     def _thresholds_inside_plausible_range(self) -> Self:
         if self.min_value >= self.max_value:
             raise ValueError("min_value must be below max_value")
-        ordered = [self.min_value, self.crit_low, self.warn_low, self.warn_high, self.crit_high,
-                   self.max_value]
+        ordered = [
+            self.min_value,
+            self.crit_low,
+            self.warn_low,
+            self.warn_high,
+            self.crit_high,
+            self.max_value,
+        ]
         present = [value for value in ordered if value is not None]
         if present != sorted(present):
-            raise ValueError("thresholds must satisfy min <= crit_low <= warn_low <= warn_high "
-                             "<= crit_high <= max")
+            raise ValueError(
+                "thresholds must satisfy min <= crit_low <= warn_low <= warn_high "
+                "<= crit_high <= max"
+            )
         return self
 
 

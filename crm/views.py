@@ -14,8 +14,13 @@ from core.auth.sessions import create_session, end_session
 from core.config import get_settings
 from core.db import SessionDep
 from core.errors import PermissionDenied, TooManyAttempts
-from core.web.deps import (SESSION_COOKIE, OptionalPrincipal, StaffPrincipal, require_role,
-                           safe_next_path)
+from core.web.deps import (
+    SESSION_COOKIE,
+    OptionalPrincipal,
+    StaffPrincipal,
+    require_role,
+    safe_next_path,
+)
 from core.web.templating import nav_for, render
 from crm import overview
 from crm.service import authenticate
@@ -41,12 +46,19 @@ def index(principal: OptionalPrincipal) -> Response:
 def login_page(request: Request, principal: OptionalPrincipal, next: str | None = None) -> Response:
     if principal is not None:
         return RedirectResponse(safe_next_path(next, default=home_path(principal)), status_code=303)
-    return render(request, "crm/login.html", {"next": safe_next_path(next, default=""), "email": ""})
+    return render(
+        request, "crm/login.html", {"next": safe_next_path(next, default=""), "email": ""}
+    )
 
 
 @router.post("/login")
-def login(request: Request, session: SessionDep, email: Annotated[str, Form()],
-          password: Annotated[str, Form()], next: Annotated[str, Form()] = "") -> Response:
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "",
+) -> Response:
     settings = get_settings()
     client = request.client.host if request.client else "unknown"
     try:
@@ -56,14 +68,25 @@ def login(request: Request, session: SessionDep, email: Annotated[str, Form()],
         session.commit()
         status = 429 if isinstance(exc, TooManyAttempts) else 401
         headers = {"Retry-After": str(exc.details.get("retry_after", 60))} if status == 429 else {}
-        return render(request, "crm/login.html",
-                      {"error": exc.message, "email": email, "next": safe_next_path(next, default="")},
-                      status_code=status, headers=headers)
+        return render(
+            request,
+            "crm/login.html",
+            {"error": exc.message, "email": email, "next": safe_next_path(next, default="")},
+            status_code=status,
+            headers=headers,
+        )
     max_age = timedelta(hours=settings.session_max_age_hours)
     token = create_session(session, principal=principal, max_age=max_age)
     response = RedirectResponse(safe_next_path(next, default=home_path(principal)), status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(max_age.total_seconds()), httponly=True,
-                        samesite="lax", secure=settings.https, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(max_age.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=settings.https,
+        path="/",
+    )
     return response
 
 
@@ -79,12 +102,16 @@ def logout(request: Request, session: SessionDep) -> Response:
 
 @router.get("/staff")
 def staff_home(request: Request, session: SessionDep, principal: StaffPrincipal) -> Response:
-    return render(request, "crm/home.html", {
-        "heading": "Dashboard",
-        "organizations": overview.organizations_by_kind(session),
-        "asset_count": overview.count_visible_assets(session, principal=principal),
-        "assets": overview.installed_base(session, principal=principal),
-    })
+    return render(
+        request,
+        "crm/home.html",
+        {
+            "heading": "Dashboard",
+            "organizations": overview.organizations_by_kind(session),
+            "asset_count": overview.count_visible_assets(session, principal=principal),
+            "assets": overview.installed_base(session, principal=principal),
+        },
+    )
 
 
 @router.get("/engineer")
@@ -93,8 +120,9 @@ def engineer_home(request: Request, session: SessionDep, principal: EngineerPrin
 
 
 @router.get("/portal")
-def distributor_home(request: Request, session: SessionDep,
-                     principal: DistributorPrincipal) -> Response:
+def distributor_home(
+    request: Request, session: SessionDep, principal: DistributorPrincipal
+) -> Response:
     return _installed_base_page(request, session, principal, "Your customers' equipment")
 
 
@@ -103,10 +131,15 @@ def customer_home(request: Request, session: SessionDep, principal: CustomerPrin
     return _installed_base_page(request, session, principal, "Your devices")
 
 
-def _installed_base_page(request: Request, session: SessionDep, principal: Principal,
-                         heading: str) -> Response:
-    return render(request, "crm/home.html", {
-        "heading": heading,
-        "asset_count": overview.count_visible_assets(session, principal=principal),
-        "assets": overview.installed_base(session, principal=principal),
-    })
+def _installed_base_page(
+    request: Request, session: SessionDep, principal: Principal, heading: str
+) -> Response:
+    return render(
+        request,
+        "crm/home.html",
+        {
+            "heading": heading,
+            "asset_count": overview.count_visible_assets(session, principal=principal),
+            "assets": overview.installed_base(session, principal=principal),
+        },
+    )

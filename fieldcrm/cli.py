@@ -15,10 +15,14 @@ from core.config import ConfigError, Settings, get_settings
 from core.mqtt import MqttError
 from fieldcrm.services.base import ServiceError
 
-app = typer.Typer(help="fieldcrm: IoT-connected field-service CRM", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
-services_app = typer.Typer(help="The project's local services (PostgreSQL, Mosquitto, anvil).",
-                           no_args_is_help=True)
+app = typer.Typer(
+    help="fieldcrm: IoT-connected field-service CRM",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+services_app = typer.Typer(
+    help="The project's local services (PostgreSQL, Mosquitto, anvil).", no_args_is_help=True
+)
 app.add_typer(services_app, name="services")
 console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,7 +68,9 @@ def services_start() -> None:
         name = module.__name__.rsplit(".", 1)[-1]
         with console.status(f"starting {name}"):
             module.start(settings)
-        console.print(f"[green]✓[/green] {module.status(settings).name}: {module.status(settings).detail}")
+        console.print(
+            f"[green]✓[/green] {module.status(settings).name}: {module.status(settings).detail}"
+        )
 
 
 @services_app.command("stop")
@@ -87,8 +93,9 @@ def services_status() -> None:
     for module in _local_services():
         state = module.status(settings)
         down = down or not state.running
-        table.add_row(state.name, "[green]yes[/green]" if state.running else "[red]no[/red]",
-                      state.detail)
+        table.add_row(
+            state.name, "[green]yes[/green]" if state.running else "[red]no[/red]", state.detail
+        )
     Console().print(table)
     if down:
         raise typer.Exit(1)
@@ -116,8 +123,12 @@ def doctor() -> None:
     checks = run_checks(_settings())
     table = Table("check", "ok", "detail", "fix")
     for check in checks:
-        table.add_row(check.name, "[green]✓[/green]" if check.ok else "[red]✗[/red]",
-                      check.detail, "" if check.ok else check.fix)
+        table.add_row(
+            check.name,
+            "[green]✓[/green]" if check.ok else "[red]✗[/red]",
+            check.detail,
+            "" if check.ok else check.fix,
+        )
     Console().print(table)
     if not all(check.ok for check in checks):
         raise typer.Exit(1)
@@ -131,9 +142,16 @@ def web(host: str | None = None, port: int | None = None, workers: int = 1) -> N
 
     settings = _settings()
     connect_database(settings).close()
-    uvicorn.run("fieldcrm.app:create_app", factory=True, host=host or settings.web_host,
-                port=port or settings.web_port, workers=workers, proxy_headers=True,
-                server_header=False, log_level="info")
+    uvicorn.run(
+        "fieldcrm.app:create_app",
+        factory=True,
+        host=host or settings.web_host,
+        port=port or settings.web_port,
+        workers=workers,
+        proxy_headers=True,
+        server_header=False,
+        log_level="info",
+    )
 
 
 @app.command()
@@ -148,8 +166,10 @@ def worker() -> None:
 
 @app.command()
 @friendly
-def seed(demo: bool = typer.Option(False, "--demo", help="load the demo data set"),
-         if_empty: bool = typer.Option(False, "--if-empty", help="only when no users exist")) -> None:
+def seed(
+    demo: bool = typer.Option(False, "--demo", help="load the demo data set"),
+    if_empty: bool = typer.Option(False, "--if-empty", help="only when no users exist"),
+) -> None:
     """Load demo data (idempotent) and print the logins."""
     from fieldcrm.seed import print_logins, seed_demo
 
@@ -163,8 +183,10 @@ def seed(demo: bool = typer.Option(False, "--demo", help="load the demo data set
 
 @app.command()
 @friendly
-def up(demo: bool = typer.Option(True, help="seed the demo data when the database is empty"),
-       stop_services: bool = typer.Option(True, help="stop the local services on exit")) -> None:
+def up(
+    demo: bool = typer.Option(True, help="seed the demo data when the database is empty"),
+    stop_services: bool = typer.Option(True, help="stop the local services on exit"),
+) -> None:
     """Start the services, migrate, and run every process; Ctrl-C stops everything."""
     from fieldcrm.runner import Process, process_argv, supervise
 
@@ -176,8 +198,11 @@ def up(demo: bool = typer.Option(True, help="seed the demo data when the databas
         seed(demo=True, if_empty=True)
     processes = [Process("web", process_argv("web")), Process("worker", process_argv("worker"))]
     url = f"http{'s' if settings.https else ''}://{settings.web_host}:{settings.web_port}"
-    console.print(f"\n[bold]fieldcrm is up[/bold]: {url}/login   (API docs: {url}/docs)\n"
-                  "Ctrl-C stops everything.", highlight=False)
+    console.print(
+        f"\n[bold]fieldcrm is up[/bold]: {url}/login   (API docs: {url}/docs)\n"
+        "Ctrl-C stops everything.",
+        highlight=False,
+    )
     try:
         supervise(processes, lambda line: console.print(f"[yellow]{line}[/yellow]"))
     finally:

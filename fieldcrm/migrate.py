@@ -10,6 +10,18 @@ from core.config import PROJECT_ROOT
 from core.db import make_engine
 
 _MIGRATION_LOCK = 724_311_001
+_SKIP_TABLES_OF_EXTENSIONS = {"spatial_ref_sys"}
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Autogenerate filter: PostGIS's and procrastinate's tables come from raw SQL, not models."""
+    return not (
+        type_ == "table"
+        and name is not None
+        and (name in _SKIP_TABLES_OF_EXTENSIONS or name.startswith("procrastinate_"))
+    )
 
 
 def alembic_config(url: str) -> Config:

@@ -53,8 +53,10 @@ def supervise(processes: list[Process], say: Callable[[str], None]) -> int:
                 now = time.monotonic()
                 process.restarts = [t for t in process.restarts if now - t < _RESTART_WINDOW]
                 if len(process.restarts) >= _MAX_RESTARTS_PER_WINDOW:
-                    say(f"{process.name} exited {_MAX_RESTARTS_PER_WINDOW} times within a "
-                        f"minute (last code {code}); stopping")
+                    say(
+                        f"{process.name} exited {_MAX_RESTARTS_PER_WINDOW} times within a "
+                        f"minute (last code {code}); stopping"
+                    )
                     stopping = True
                     break
                 say(f"{process.name} exited with code {code}; restarting")

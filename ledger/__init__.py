@@ -1,1 +1,1 @@
-"""Anchoring certificate and contract hashes on an EVM chain: contract, Merkle batches, proofs, public verify page."""
+"""Anchoring certificate and contract hashes on an EVM chain; proofs; public verify page."""

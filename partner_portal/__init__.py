@@ -1,1 +1,1 @@
-"""The distributors' portal: tiers, document library, training, pickups, rebate statements, inquiries."""
+"""The distributors' portal: tiers, documents, training, pickups, rebates, inquiries."""

@@ -1,1 +1,1 @@
-"""Engineers, work orders and their state machine, PM plans, dispatch, SLAs, the engineer's mobile pages."""
+"""Engineers, work orders, PM plans, dispatch, SLAs, the engineer's mobile pages."""

@@ -1,1 +1,1 @@
-"""Fleet, engineer and distributor simulators that talk to the system over MQTT and HTTP, like the real ones."""
+"""Fleet, engineer and distributor simulators that talk to the system like real ones."""

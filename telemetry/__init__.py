@@ -1,1 +1,1 @@
-"""Device credentials and MQTT ACL, the ingest pipeline into TimescaleDB, rules, alerts, health scores."""
+"""Device credentials and ACL, MQTT ingest into TimescaleDB, rules, alerts, health."""

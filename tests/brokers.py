@@ -23,8 +23,11 @@ class LocalBroker:
 
     def add_account(self, username: str, password: str) -> None:
         """Add an account to the password file and make the running broker reload it."""
-        update_password_file(self.paths.passwd, add={username: mosquitto_hash(password)},
-                             owner=service_user("mosquitto"))
+        update_password_file(
+            self.paths.passwd,
+            add={username: mosquitto_hash(password)},
+            owner=service_user("mosquitto"),
+        )
         assert reload_broker(self.paths.pid_file)
         time.sleep(0.3)
 
@@ -34,5 +37,10 @@ class LocalBroker:
         time.sleep(0.3)
 
     def client(self, username: str, *, client_id: str | None = None, **kwargs: Any) -> MqttClient:
-        return MqttClient(url=self.url, username=username, password=self.passwords[username],
-                          client_id=client_id or f"{username}-{secrets.token_hex(4)}", **kwargs)
+        return MqttClient(
+            url=self.url,
+            username=username,
+            password=self.passwords[username],
+            client_id=client_id or f"{username}-{secrets.token_hex(4)}",
+            **kwargs,
+        )

@@ -62,10 +62,15 @@ def mqtt_broker(worker_id: str) -> Iterator[LocalBroker]:
     broker_paths = paths(settings.var_dir / "test", user, name=f"mosquitto-{worker_id}")
     port = _free_port()
     write_config(broker_paths, port=port, user=user)
-    passwords = {f"{SERVICE_USER_PREFIX}{name}": secrets.token_urlsafe(16)
-                 for name in ("ingest", "worker", "web")}
-    write_password_file(broker_paths.passwd,
-                        {name: mosquitto_hash(pw) for name, pw in passwords.items()}, owner=user)
+    passwords = {
+        f"{SERVICE_USER_PREFIX}{name}": secrets.token_urlsafe(16)
+        for name in ("ingest", "worker", "web")
+    }
+    write_password_file(
+        broker_paths.passwd,
+        {name: mosquitto_hash(pw) for name, pw in passwords.items()},
+        owner=user,
+    )
     start_broker(broker_paths, port=port)
     try:
         yield LocalBroker(f"mqtt://127.0.0.1:{port}", broker_paths, passwords)

@@ -25,5 +25,6 @@ def purge_expired_sessions(timestamp: int) -> int:
             delete(WebSession).where(WebSession.expires_at <= now).returning(WebSession.token_hash)
         ).all()
         session.execute(
-            delete(LoginFailure).where(LoginFailure.failed_at < now - _KEEP_LOGIN_FAILURES))
+            delete(LoginFailure).where(LoginFailure.failed_at < now - _KEEP_LOGIN_FAILURES)
+        )
     return len(expired)

@@ -35,8 +35,10 @@ class LoginFailure(Base):
     """One failed login attempt, for throttling by e-mail and by client address."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_email_at", "email", "failed_at"),
-                      Index("ix_login_failures_client_at", "client", "failed_at"))
+    __table_args__ = (
+        Index("ix_login_failures_email_at", "email", "failed_at"),
+        Index("ix_login_failures_client_at", "client", "failed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320))

@@ -22,5 +22,7 @@ class Principal:
         return self.role in STAFF_ROLES
 
 
-SYSTEM = Principal(user_id=0, org_id=0, role=Role.ADMIN, name="system", email="system@fieldcrm.local")
+SYSTEM = Principal(
+    user_id=0, org_id=0, role=Role.ADMIN, name="system", email="system@fieldcrm.local"
+)
 """The actor of background jobs and the CLI (audited as user_id NULL)."""

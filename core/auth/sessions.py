@@ -52,8 +52,9 @@ def resolve_session(session: Session, *, token: str) -> Principal | None:
         return None
     if now - row.last_seen_at > _TOUCH_AFTER:
         row.last_seen_at = now
-    return Principal(user_id=row.user_id, org_id=row.org_id, role=Role(row.role),
-                     name=row.name, email=row.email)
+    return Principal(
+        user_id=row.user_id, org_id=row.org_id, role=Role(row.role), name=row.name, email=row.email
+    )
 
 
 def end_session(session: Session, *, token: str) -> None:
@@ -66,20 +67,24 @@ def revoke_user_sessions(session: Session, *, user_id: int) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]  # CursorResult at runtime
 
 
-def check_login_allowed(session: Session, *, email: str, client: str,
-                        max_failures: int, window: timedelta) -> None:
+def check_login_allowed(
+    session: Session, *, email: str, client: str, max_failures: int, window: timedelta
+) -> None:
     """Refuse a login attempt when the e-mail or the client failed too often recently."""
     since = utcnow() - window
     by_email, by_client = session.execute(
         select(
             func.count().filter(LoginFailure.email == email),
             func.count().filter(LoginFailure.client == client),
-        ).where(LoginFailure.failed_at > since,
-                or_(LoginFailure.email == email, LoginFailure.client == client))
+        ).where(
+            LoginFailure.failed_at > since,
+            or_(LoginFailure.email == email, LoginFailure.client == client),
+        )
     ).one()
     if by_email >= max_failures or by_client >= max_failures * _CLIENT_FAILURE_FACTOR:
         raise TooManyAttempts(
-            f"Too many failed logins. Wait {int(window.total_seconds() // 60)} minutes and try again.",
+            f"Too many failed logins. Wait {int(window.total_seconds() // 60)} minutes "
+            "and try again.",
             retry_after=int(window.total_seconds()),
         )
 

@@ -23,10 +23,10 @@ _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 _MESSAGE = "This form has expired. Reload the page and try again."
 _HTML_PAGE = (
-    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
     "<title>Form expired - fieldcrm</title></head><body><h1>Form expired</h1>"
-    f"<p>{_MESSAGE}</p><p><a href=\"/\">Back to the start page</a></p></body></html>"
+    f'<p>{_MESSAGE}</p><p><a href="/">Back to the start page</a></p></body></html>'
 )
 
 

@@ -48,13 +48,21 @@ def get_organization(session: Session, org_id: int) -> Organization:
     return get_record(session, Organization, org_id)
 
 
-def add_audited(session: Session, *, actor: Principal, record: _Record,
-                fields: Sequence[str]) -> _Record:
+def add_audited(
+    session: Session, *, actor: Principal, record: _Record, fields: Sequence[str]
+) -> _Record:
     """Insert a new record and write its create audit row."""
     session.add(record)
     session.flush()
-    record_change(session, actor=actor, action=CREATE, entity=record.__tablename__,
-                  entity_id=_primary_key(record), before=None, after=snapshot(record, fields))
+    record_change(
+        session,
+        actor=actor,
+        action=CREATE,
+        entity=record.__tablename__,
+        entity_id=_primary_key(record),
+        before=None,
+        after=snapshot(record, fields),
+    )
     return record
 
 

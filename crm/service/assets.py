@@ -14,8 +14,16 @@ from crm.models import Asset, Organization, ProductModel, Site
 from crm.schemas import AssetCreate
 from crm.service._access import add_audited, get_organization, get_record, require_staff
 
-ASSET_FIELDS = ("id", "serial", "product_model_id", "site_id", "owner_org_id", "install_date",
-                "warranty_end", "runtime_hours")
+ASSET_FIELDS = (
+    "id",
+    "serial",
+    "product_model_id",
+    "site_id",
+    "owner_org_id",
+    "install_date",
+    "warranty_end",
+    "runtime_hours",
+)
 
 
 def asset_visibility(principal: Principal) -> ColumnElement[bool]:
@@ -36,13 +44,16 @@ def create_asset(session: Session, *, actor: Principal, data: AssetCreate) -> As
     get_record(session, ProductModel, data.product_model_id)
     get_organization(session, data.owner_org_id)
     if get_record(session, Site, data.site_id).org_id != data.owner_org_id:
-        raise InvalidInput("The site belongs to another organization than the owner.",
-                           field="site_id")
-    duplicate = select(Asset.id).where(Asset.product_model_id == data.product_model_id,
-                                       Asset.serial == data.serial)
+        raise InvalidInput(
+            "The site belongs to another organization than the owner.", field="site_id"
+        )
+    duplicate = select(Asset.id).where(
+        Asset.product_model_id == data.product_model_id, Asset.serial == data.serial
+    )
     if session.scalar(duplicate) is not None:
-        raise Conflict(f"Serial {data.serial} is already registered for this model.",
-                       code="serial_taken")
+        raise Conflict(
+            f"Serial {data.serial} is already registered for this model.", code="serial_taken"
+        )
     asset = Asset(**data.model_dump())
     return add_audited(session, actor=actor, record=asset, fields=ASSET_FIELDS)
 

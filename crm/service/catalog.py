@@ -15,17 +15,32 @@ from crm.schemas import MetricDefinitionCreate, ProductModelCreate
 from crm.service._access import get_organization, require_staff
 
 PRODUCT_MODEL_FIELDS = ("id", "manufacturer_org_id", "code", "name", "family")
-METRIC_FIELDS = ("key", "label", "unit", "min_value", "max_value", "warn_low", "warn_high",
-                 "crit_low", "crit_high")
+METRIC_FIELDS = (
+    "key",
+    "label",
+    "unit",
+    "min_value",
+    "max_value",
+    "warn_low",
+    "warn_high",
+    "crit_low",
+    "crit_high",
+)
 
 
-def create_product_model(session: Session, *, actor: Principal, data: ProductModelCreate,
-                         metrics: Sequence[MetricDefinitionCreate] = ()) -> ProductModel:
+def create_product_model(
+    session: Session,
+    *,
+    actor: Principal,
+    data: ProductModelCreate,
+    metrics: Sequence[MetricDefinitionCreate] = (),
+) -> ProductModel:
     """Add a product model with its metric definitions (staff only)."""
     require_staff(actor, to="create product models")
     if get_organization(session, data.manufacturer_org_id).kind != OrgKind.MANUFACTURER:
-        raise InvalidInput("manufacturer_org_id must name a manufacturer.",
-                           field="manufacturer_org_id")
+        raise InvalidInput(
+            "manufacturer_org_id must name a manufacturer.", field="manufacturer_org_id"
+        )
     keys = [metric.key for metric in metrics]
     if len(set(keys)) != len(keys):
         raise InvalidInput("Each metric key may appear only once.", field="metrics")
@@ -34,14 +49,22 @@ def create_product_model(session: Session, *, actor: Principal, data: ProductMod
     model = ProductModel(**data.model_dump())
     session.add(model)
     session.flush()
-    definitions = [MetricDefinition(product_model_id=model.id, **metric.model_dump())
-                   for metric in metrics]
+    definitions = [
+        MetricDefinition(product_model_id=model.id, **metric.model_dump()) for metric in metrics
+    ]
     session.add_all(definitions)
     session.flush()
     after = snapshot(model, PRODUCT_MODEL_FIELDS)
     after["metrics"] = [snapshot(definition, METRIC_FIELDS) for definition in definitions]
-    record_change(session, actor=actor, action=CREATE, entity=ProductModel.__tablename__,
-                  entity_id=model.id, before=None, after=after)
+    record_change(
+        session,
+        actor=actor,
+        action=CREATE,
+        entity=ProductModel.__tablename__,
+        entity_id=model.id,
+        before=None,
+        after=after,
+    )
     return model
 
 

@@ -17,8 +17,9 @@ from crm.service._access import add_audited, get_organization, require_staff
 ORGANIZATION_FIELDS = ("id", "kind", "name", "distributor_id")
 
 
-def create_organization(session: Session, *, actor: Principal,
-                        data: OrganizationCreate) -> Organization:
+def create_organization(
+    session: Session, *, actor: Principal, data: OrganizationCreate
+) -> Organization:
     """Register a manufacturer, distributor or customer (staff only)."""
     require_staff(actor, to="create organizations")
     if data.distributor_id is not None:
@@ -33,8 +34,11 @@ def list_organizations(session: Session, *, principal: Principal) -> Sequence[Or
     """The organizations the principal may see, by name."""
     query = select(Organization).order_by(Organization.name, Organization.id)
     if principal.role == Role.DISTRIBUTOR:
-        query = query.where(or_(Organization.id == principal.org_id,
-                                Organization.distributor_id == principal.org_id))
+        query = query.where(
+            or_(
+                Organization.id == principal.org_id, Organization.distributor_id == principal.org_id
+            )
+        )
     elif not (principal.is_staff or principal.role == Role.ENGINEER):
         query = query.where(Organization.id == principal.org_id)
     return session.scalars(query).all()

@@ -34,8 +34,12 @@ def create_site(session: Session, *, actor: Principal, data: SiteCreate) -> Site
     """Add a site of an organization at the given coordinates."""
     require_own_org_or_staff(actor, data.org_id)
     get_organization(session, data.org_id)
-    site = Site(org_id=data.org_id, name=data.name, address=data.address,
-                location=make_point(lat=data.lat, lon=data.lon))
+    site = Site(
+        org_id=data.org_id,
+        name=data.name,
+        address=data.address,
+        location=make_point(lat=data.lat, lon=data.lon),
+    )
     return add_audited(session, actor=actor, record=site, fields=SITE_FIELDS)
 
 
@@ -49,8 +53,9 @@ def create_contact(session: Session, *, actor: Principal, data: ContactCreate) -
     return add_audited(session, actor=actor, record=contact, fields=CONTACT_FIELDS)
 
 
-def nearest_sites(session: Session, *, lat: float, lon: float,
-                  limit: int = 10) -> Sequence[NearbySite]:
+def nearest_sites(
+    session: Session, *, lat: float, lon: float, limit: int = 10
+) -> Sequence[NearbySite]:
     """Sites closest to a point, nearest first, with the distance in metres."""
     point = make_point(lat=lat, lon=lon)
     # <-> lets the GiST index drive the ordering (KNN) instead of sorting every site.

@@ -37,14 +37,21 @@ CREDENTIALS_SET = "set_password"
 
 def create_user(session: Session, *, actor: Principal, data: UserCreate) -> User:
     """Add a user; non-staff may only add colleagues with their own role."""
-    if not actor.is_staff and (data.org_id != actor.org_id or data.role != actor.role
-                               or actor.role == Role.ENGINEER):
+    if not actor.is_staff and (
+        data.org_id != actor.org_id or data.role != actor.role or actor.role == Role.ENGINEER
+    ):
         raise PermissionDenied("Only staff may create users in other organizations or roles.")
     _require_role_fits_org(session, org_id=data.org_id, role=data.role)
     if session.scalar(select(User.id).where(User.email == data.email)) is not None:
         raise Conflict("A user with this e-mail already exists.", code="email_taken")
-    user = User(org_id=data.org_id, email=data.email, full_name=data.full_name,
-                role=data.role.value, password_hash=hash_password(data.password), is_active=True)
+    user = User(
+        org_id=data.org_id,
+        email=data.email,
+        full_name=data.full_name,
+        role=data.role.value,
+        password_hash=hash_password(data.password),
+        is_active=True,
+    )
     return add_audited(session, actor=actor, record=user, fields=USER_FIELDS)
 
 
@@ -66,8 +73,15 @@ def update_user(session: Session, *, actor: Principal, user_id: int, data: UserU
     session.flush()
     if user.role != before["role"] or (before["is_active"] and not user.is_active):
         revoke_user_sessions(session, user_id=user.id)
-    record_change(session, actor=actor, action=UPDATE, entity=User.__tablename__,
-                  entity_id=user.id, before=before, after=snapshot(user, USER_FIELDS))
+    record_change(
+        session,
+        actor=actor,
+        action=UPDATE,
+        entity=User.__tablename__,
+        entity_id=user.id,
+        before=before,
+        after=snapshot(user, USER_FIELDS),
+    )
     return user
 
 
@@ -76,14 +90,22 @@ def set_password(session: Session, *, actor: Principal, user_id: int, password: 
     if not actor.is_staff and actor.user_id != user_id:
         raise PermissionDenied("You may only change your own password.")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
-                           field="password")
+        raise InvalidInput(
+            f"The password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
     user = get_record(session, User, user_id)
     user.password_hash = hash_password(password)
     session.flush()
     revoke_user_sessions(session, user_id=user.id)
-    record_change(session, actor=actor, action=CREDENTIALS_SET, entity=User.__tablename__,
-                  entity_id=user.id, before=None, after={"password": "changed"})
+    record_change(
+        session,
+        actor=actor,
+        action=CREDENTIALS_SET,
+        entity=User.__tablename__,
+        entity_id=user.id,
+        before=None,
+        after={"password": "changed"},
+    )
 
 
 def authenticate(session: Session, *, email: str, password: str, client: str) -> Principal:
@@ -94,9 +116,13 @@ def authenticate(session: Session, *, email: str, password: str, client: str) ->
     """
     settings = get_settings()
     email = email.strip().lower()
-    check_login_allowed(session, email=email, client=client,
-                        max_failures=settings.login_max_failures,
-                        window=timedelta(minutes=settings.login_window_minutes))
+    check_login_allowed(
+        session,
+        email=email,
+        client=client,
+        max_failures=settings.login_max_failures,
+        window=timedelta(minutes=settings.login_window_minutes),
+    )
     user = session.scalar(select(User).where(User.email == email))
     # Verify even for an unknown e-mail so the response time does not reveal which exist.
     valid, new_hash = verify_password(password, user.password_hash if user else dummy_hash())
@@ -108,15 +134,28 @@ def authenticate(session: Session, *, email: str, password: str, client: str) ->
     user.last_login_at = utcnow()
     clear_login_failures(session, email=email)
     session.flush()
-    principal = Principal(user_id=user.id, org_id=user.org_id, role=Role(user.role),
-                          name=user.full_name, email=user.email)
-    record_change(session, actor=principal, action=LOGIN, entity=User.__tablename__,
-                  entity_id=user.id, before=None, after={"client": client})
+    principal = Principal(
+        user_id=user.id,
+        org_id=user.org_id,
+        role=Role(user.role),
+        name=user.full_name,
+        email=user.email,
+    )
+    record_change(
+        session,
+        actor=principal,
+        action=LOGIN,
+        entity=User.__tablename__,
+        entity_id=user.id,
+        before=None,
+        after={"client": client},
+    )
     return principal
 
 
 def _require_role_fits_org(session: Session, *, org_id: int, role: Role) -> None:
     kind = OrgKind(get_organization(session, org_id).kind)
     if role not in ROLES_OF_ORG_KIND[kind]:
-        raise InvalidInput(f"A {kind.value} organization cannot have {role.value} users.",
-                           field="role")
+        raise InvalidInput(
+            f"A {kind.value} organization cannot have {role.value} users.", field="role"
+        )

@@ -6,17 +6,11 @@ from alembic import context
 from sqlalchemy import pool
 
 from core.db import make_engine
+from fieldcrm.migrate import include_object
 from fieldcrm.models import load_all_models
 
 config = context.config
 target_metadata = load_all_models().metadata
-
-_SKIP_TABLES_OF_EXTENSIONS = {"spatial_ref_sys"}
-
-
-def _include_object(obj: object, name: str | None, type_: str, reflected: bool,
-                    compare_to: object) -> bool:
-    return not (type_ == "table" and name in _SKIP_TABLES_OF_EXTENSIONS)
 
 
 def _url() -> str:
@@ -29,8 +23,12 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      include_object=_include_object)
+    context.configure(
+        url=_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        include_object=include_object,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -38,15 +36,17 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          include_object=_include_object)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, include_object=include_object
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = make_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata,
-                          include_object=_include_object)
+        context.configure(
+            connection=conn, target_metadata=target_metadata, include_object=include_object
+        )
         with context.begin_transaction():
             context.run_migrations()
 

@@ -32,18 +32,36 @@ def start(settings: Settings) -> None:
     if not settings.uses_local_chain or status(settings).running:
         return
     if port_open(settings.chain_port):
-        raise ServiceError(f"FIELDCRM_CHAIN_PORT: port {settings.chain_port} is taken by another "
-                           "program; stop it or choose another port")
+        raise ServiceError(
+            f"FIELDCRM_CHAIN_PORT: port {settings.chain_port} is taken by another "
+            "program; stop it or choose another port"
+        )
     directory = _dir(settings)
     log = directory / "anvil.log"
     # --state loads the saved chain and dumps it on SIGTERM; --state-interval bounds
     # what a crash can lose.
-    cmd = [str(binary()), "--host", "127.0.0.1", "--port", str(settings.chain_port),
-           "--chain-id", str(_CHAIN_ID), "--state", str(directory / "state.json"),
-           "--state-interval", "5", "--silent"]
+    cmd = [
+        str(binary()),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(settings.chain_port),
+        "--chain-id",
+        str(_CHAIN_ID),
+        "--state",
+        str(directory / "state.json"),
+        "--state-interval",
+        "5",
+        "--silent",
+    ]
     with log.open("ab") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     (directory / "anvil.pid").write_text(str(proc.pid))
     wait_for_port(settings.chain_port, timeout=20, what="anvil", log=log)
 

@@ -71,8 +71,9 @@ def state_dir(var_dir: Path, name: str, user: str | None) -> Path:
 
 def _reachable_by(user: str, path: Path) -> bool:
     path.mkdir(parents=True, exist_ok=True)
-    probe = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(path)],
-                           capture_output=True, check=False)
+    probe = subprocess.run(
+        ["runuser", "-u", user, "--", "test", "-x", str(path)], capture_output=True, check=False
+    )
     return probe.returncode == 0
 
 
@@ -89,7 +90,9 @@ def wait_for_port(port: int, *, timeout: float, what: str, log: Path | None = No
             return
         time.sleep(0.1)
     hint = f"; see {log}" if log else ""
-    raise ServiceError(f"{what} did not start listening on 127.0.0.1:{port} within {timeout:.0f}s{hint}")
+    raise ServiceError(
+        f"{what} did not start listening on 127.0.0.1:{port} within {timeout:.0f}s{hint}"
+    )
 
 
 def run(cmd: list[str], *, what: str, timeout: float = 120) -> str:

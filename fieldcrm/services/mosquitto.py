@@ -9,12 +9,25 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.broker import (SERVICE_USER_PREFIX, mosquitto_hash, read_password_file,
-                         reload_broker, update_password_file, verify_mosquitto_hash,
-                         write_acl_file)
+from core.broker import (
+    SERVICE_USER_PREFIX,
+    mosquitto_hash,
+    read_password_file,
+    reload_broker,
+    update_password_file,
+    verify_mosquitto_hash,
+    write_acl_file,
+)
 from core.config import MQTT_SERVICE_ACCOUNTS, Settings
-from fieldcrm.services.base import (ServiceError, ServiceStatus, port_open, run, service_user,
-                                    state_dir, wait_for_port)
+from fieldcrm.services.base import (
+    ServiceError,
+    ServiceStatus,
+    port_open,
+    run,
+    service_user,
+    state_dir,
+    wait_for_port,
+)
 
 # QoS 1 subscribers that fall behind lose messages past max_queued_messages (default
 # 1000): raise it so a slow or stopped ingest loses nothing while the broker holds it.
@@ -56,8 +69,14 @@ class BrokerPaths:
 
 def paths(var_dir: Path, user: str | None, name: str = "mosquitto") -> BrokerPaths:
     root = state_dir(var_dir, name, user)
-    return BrokerPaths(root, root / "mosquitto.conf", root / "passwd", root / "acl",
-                       root / "mosquitto.pid", root / "mosquitto.log")
+    return BrokerPaths(
+        root,
+        root / "mosquitto.conf",
+        root / "passwd",
+        root / "acl",
+        root / "mosquitto.pid",
+        root / "mosquitto.log",
+    )
 
 
 def write_config(p: BrokerPaths, *, port: int, user: str | None, host: str = "127.0.0.1") -> None:
@@ -87,8 +106,10 @@ def start_broker(p: BrokerPaths, *, port: int) -> None:
     if _pid_alive(p.pid_file):
         return
     if port_open(port):
-        raise ServiceError(f"FIELDCRM_MQTT_PORT: port {port} is taken by another program; "
-                           "stop it or choose another port")
+        raise ServiceError(
+            f"FIELDCRM_MQTT_PORT: port {port} is taken by another program; "
+            "stop it or choose another port"
+        )
     p.pid_file.unlink(missing_ok=True)
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     if not Path(binary).exists():

@@ -8,8 +8,11 @@ from pathlib import Path
 
 from core.config import MQTT_SERVICE_ACCOUNTS, secrets_file
 
-_GENERATED = ("FIELDCRM_SECRET_KEY", "FIELDCRM_LOCAL_PG_PASSWORD",
-              *(f"FIELDCRM_MQTT_{name.upper()}_PASSWORD" for name in MQTT_SERVICE_ACCOUNTS))
+_GENERATED = (
+    "FIELDCRM_SECRET_KEY",
+    "FIELDCRM_LOCAL_PG_PASSWORD",
+    *(f"FIELDCRM_MQTT_{name.upper()}_PASSWORD" for name in MQTT_SERVICE_ACCOUNTS),
+)
 
 
 def ensure_secrets(var_dir: Path) -> Path:

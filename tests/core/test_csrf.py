@@ -126,9 +126,13 @@ def test_token_signed_with_another_secret_is_refused(client: TestClient) -> None
 def test_non_ascii_token_is_refused_not_crashing(client: TestClient) -> None:
     _page_token(client)
 
-    response = client.post("/echo", content="csrf_token=%C3%A9", headers={
-        "Content-Type": "application/x-www-form-urlencoded",
-    })
+    response = client.post(
+        "/echo",
+        content="csrf_token=%C3%A9",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
 
     assert response.status_code == 403
 

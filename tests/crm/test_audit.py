@@ -19,22 +19,37 @@ from tests.crm.factories import (
 
 
 def _audit_rows(db: Session, entity: str, entity_id: int) -> list[AuditLog]:
-    return list(db.scalars(select(AuditLog).where(
-        AuditLog.entity == entity, AuditLog.entity_id == str(entity_id)).order_by(AuditLog.id)))
+    return list(
+        db.scalars(
+            select(AuditLog)
+            .where(AuditLog.entity == entity, AuditLog.entity_id == str(entity_id))
+            .order_by(AuditLog.id)
+        )
+    )
 
 
 def test_creating_each_record_writes_a_create_audit_row_with_its_snapshot(db: Session) -> None:
     org = make_org(db, name="Acme Cooling")
     user = make_user(db, org=org)
     site = make_site(db, org=org, lat=52.52, lon=13.405)
-    contact = service.create_contact(db, actor=SYSTEM, data=ContactCreate(
-        org_id=org.id, site_id=site.id, full_name="Pat Doe", email="Pat@Example.test"))
+    contact = service.create_contact(
+        db,
+        actor=SYSTEM,
+        data=ContactCreate(
+            org_id=org.id, site_id=site.id, full_name="Pat Doe", email="Pat@Example.test"
+        ),
+    )
     model = make_product_model(db)
     asset = make_asset(db, owner=org, site=site, product_model=model)
 
-    for entity, record_id in [("organizations", org.id), ("users", user.id), ("sites", site.id),
-                              ("contacts", contact.id), ("product_models", model.id),
-                              ("assets", asset.id)]:
+    for entity, record_id in [
+        ("organizations", org.id),
+        ("users", user.id),
+        ("sites", site.id),
+        ("contacts", contact.id),
+        ("product_models", model.id),
+        ("assets", asset.id),
+    ]:
         (row,) = _audit_rows(db, entity, record_id)
         assert row.action == "create"
         assert row.before is None
@@ -43,8 +58,12 @@ def test_creating_each_record_writes_a_create_audit_row_with_its_snapshot(db: Se
         assert row.actor_user_id is None
 
     (org_row,) = _audit_rows(db, "organizations", org.id)
-    assert org_row.after == {"id": org.id, "kind": "customer", "name": "Acme Cooling",
-                             "distributor_id": None}
+    assert org_row.after == {
+        "id": org.id,
+        "kind": "customer",
+        "name": "Acme Cooling",
+        "distributor_id": None,
+    }
     (site_row,) = _audit_rows(db, "sites", site.id)
     assert site_row.after is not None
     assert site_row.after["location"] == {"lat": 52.52, "lon": 13.405}
@@ -72,8 +91,9 @@ def test_update_records_before_and_after_and_the_acting_user(db: Session) -> Non
     admin = make_user(db, org=manufacturer, role=Role.ADMIN)
     engineer = make_user(db, org=manufacturer, role=Role.ENGINEER)
 
-    service.update_user(db, actor=principal_of(admin), user_id=engineer.id,
-                        data=UserUpdate(role=Role.DISPATCHER))
+    service.update_user(
+        db, actor=principal_of(admin), user_id=engineer.id, data=UserUpdate(role=Role.DISPATCHER)
+    )
 
     update = _audit_rows(db, "users", engineer.id)[-1]
     assert update.action == "update"

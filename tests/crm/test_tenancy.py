@@ -77,9 +77,18 @@ def test_only_staff_create_organizations_and_assets(db: Session) -> None:
     model = make_product_model(db)
 
     with pytest.raises(PermissionDenied):
-        service.create_organization(db, actor=customer, data=OrganizationCreate(
-            kind=OrgKind.CUSTOMER, name="Sneaky"))
+        service.create_organization(
+            db, actor=customer, data=OrganizationCreate(kind=OrgKind.CUSTOMER, name="Sneaky")
+        )
     with pytest.raises(PermissionDenied):
-        service.create_asset(db, actor=customer, data=AssetCreate(
-            serial="X1", product_model_id=model.id, site_id=site.id, owner_org_id=customer_org.id,
-            install_date=date(2025, 1, 1)))
+        service.create_asset(
+            db,
+            actor=customer,
+            data=AssetCreate(
+                serial="X1",
+                product_model_id=model.id,
+                site_id=site.id,
+                owner_org_id=customer_org.id,
+                install_date=date(2025, 1, 1),
+            ),
+        )

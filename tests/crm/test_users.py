@@ -29,11 +29,17 @@ def _log_in(db: Session, user: User) -> None:
 def test_right_password_gives_the_users_principal_and_stamps_last_login(db: Session) -> None:
     user = make_user(db, email="Field.Tech@Example.test")
 
-    principal = service.authenticate(db, email="  FIELD.TECH@example.test ", password=PASSWORD,
-                                     client=CLIENT)
+    principal = service.authenticate(
+        db, email="  FIELD.TECH@example.test ", password=PASSWORD, client=CLIENT
+    )
 
-    assert principal == Principal(user_id=user.id, org_id=user.org_id, role=Role.CUSTOMER,
-                                  name=user.full_name, email="field.tech@example.test")
+    assert principal == Principal(
+        user_id=user.id,
+        org_id=user.org_id,
+        role=Role.CUSTOMER,
+        name=user.full_name,
+        email="field.tech@example.test",
+    )
     assert user.last_login_at is not None
 
 
@@ -42,8 +48,12 @@ def test_wrong_password_or_unknown_email_is_invalid_credentials(db: Session, ema
     user = make_user(db)
 
     with pytest.raises(PermissionDenied) as refused:
-        service.authenticate(db, email=user.email if email == "known" else email,
-                             password="not the password", client=CLIENT)
+        service.authenticate(
+            db,
+            email=user.email if email == "known" else email,
+            password="not the password",
+            client=CLIENT,
+        )
 
     assert refused.value.code == "invalid_credentials"
 
@@ -98,8 +108,9 @@ def test_renaming_keeps_sessions_but_deactivation_and_new_password_end_them(db: 
     admin = principal_of(make_user(db, org=make_org(db, kind=OrgKind.MANUFACTURER)))
     _log_in(db, user)
 
-    service.update_user(db, actor=principal_of(user), user_id=user.id,
-                        data=UserUpdate(full_name="New Name"))
+    service.update_user(
+        db, actor=principal_of(user), user_id=user.id, data=UserUpdate(full_name="New Name")
+    )
     assert _session_count(db, user) == 1
     service.set_password(db, actor=principal_of(user), user_id=user.id, password="a fresh secret")
     assert _session_count(db, user) == 0
@@ -113,18 +124,35 @@ def test_customer_cannot_promote_themselves_or_add_staff(db: Session) -> None:
     customer = principal_of(make_user(db, org=customer_org))
 
     with pytest.raises(PermissionDenied):
-        service.update_user(db, actor=customer, user_id=customer.user_id,
-                            data=UserUpdate(role=Role.ADMIN))
+        service.update_user(
+            db, actor=customer, user_id=customer.user_id, data=UserUpdate(role=Role.ADMIN)
+        )
     with pytest.raises(PermissionDenied):
-        service.create_user(db, actor=customer, data=UserCreate(
-            org_id=customer_org.id, email="boss@example.test", full_name="Boss", role=Role.ADMIN,
-            password=PASSWORD))
+        service.create_user(
+            db,
+            actor=customer,
+            data=UserCreate(
+                org_id=customer_org.id,
+                email="boss@example.test",
+                full_name="Boss",
+                role=Role.ADMIN,
+                password=PASSWORD,
+            ),
+        )
 
 
 def test_role_must_fit_the_kind_of_organization(db: Session) -> None:
     admin = principal_of(make_user(db, org=make_org(db, kind=OrgKind.MANUFACTURER)))
 
     with pytest.raises(InvalidInput):
-        service.create_user(db, actor=admin, data=UserCreate(
-            org_id=make_org(db).id, email="x@example.test", full_name="X", role=Role.DISPATCHER,
-            password=PASSWORD))
+        service.create_user(
+            db,
+            actor=admin,
+            data=UserCreate(
+                org_id=make_org(db).id,
+                email="x@example.test",
+                full_name="X",
+                role=Role.DISPATCHER,
+                password=PASSWORD,
+            ),
+        )

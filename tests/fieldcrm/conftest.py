@@ -28,9 +28,11 @@ class Browser(TestClient):
         return match.group(1)
 
     def log_in(self, email: str, password: str) -> None:
-        response = self.post("/login", data={"email": email, "password": password,
-                                              "csrf_token": self.csrf_token()},
-                             follow_redirects=False)
+        response = self.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": self.csrf_token()},
+            follow_redirects=False,
+        )
         assert response.status_code == 303, response.text
 
 

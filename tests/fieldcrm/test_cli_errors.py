@@ -13,8 +13,14 @@ from core.config import Settings, get_settings
 
 
 def _fieldcrm(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fieldcrm.cli", *args], capture_output=True,
-                          text=True, timeout=60, env={**os.environ, **env}, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "fieldcrm.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+        check=False,
+    )
 
 
 def test_unreachable_database_url_is_one_line_naming_the_setting() -> None:
@@ -23,7 +29,9 @@ def test_unreachable_database_url_is_one_line_naming_the_setting() -> None:
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: FIELDCRM_DATABASE_URL: cannot connect to 127.0.0.1:9/nowhere")
+    assert lines[0].startswith(
+        "error: FIELDCRM_DATABASE_URL: cannot connect to 127.0.0.1:9/nowhere"
+    )
 
 
 def test_database_url_of_another_kind_is_refused_by_name() -> None:
@@ -35,7 +43,9 @@ def test_database_url_of_another_kind_is_refused_by_name() -> None:
 
 def test_broker_down_names_the_setting() -> None:
     settings = Settings(**{**get_settings().model_dump(), "mqtt_url": "mqtt://127.0.0.1:9"})
-    with pytest.raises(ServiceUnavailable, match=r"^FIELDCRM_MQTT_URL: cannot connect to 127.0.0.1:9"):
+    with pytest.raises(
+        ServiceUnavailable, match=r"^FIELDCRM_MQTT_URL: cannot connect to 127.0.0.1:9"
+    ):
         require_broker(settings)
 
 
@@ -47,7 +57,11 @@ def test_doctor_reports_broker_down_without_traceback() -> None:
 
 
 def test_production_without_secret_key_refuses_to_start() -> None:
-    result = _fieldcrm("migrate", FIELDCRM_ENV="production", FIELDCRM_SECRET_KEY="",
-                       FIELDCRM_VAR_DIR="/nonexistent-fieldcrm")
+    result = _fieldcrm(
+        "migrate",
+        FIELDCRM_ENV="production",
+        FIELDCRM_SECRET_KEY="",
+        FIELDCRM_VAR_DIR="/nonexistent-fieldcrm",
+    )
     assert result.returncode == 2
     assert "FIELDCRM_SECRET_KEY" in result.stderr

@@ -13,11 +13,20 @@ from crm.models import OrgKind
 from tests.crm.factories import PASSWORD, make_asset, make_org, make_user
 from tests.fieldcrm.conftest import Browser
 
-ROLE_HOMES = {Role.ADMIN: "/staff", Role.DISPATCHER: "/staff", Role.ENGINEER: "/engineer",
-              Role.DISTRIBUTOR: "/portal", Role.CUSTOMER: "/customer"}
-_ORG_OF_ROLE = {Role.ADMIN: OrgKind.MANUFACTURER, Role.DISPATCHER: OrgKind.MANUFACTURER,
-                Role.ENGINEER: OrgKind.MANUFACTURER, Role.DISTRIBUTOR: OrgKind.DISTRIBUTOR,
-                Role.CUSTOMER: OrgKind.CUSTOMER}
+ROLE_HOMES = {
+    Role.ADMIN: "/staff",
+    Role.DISPATCHER: "/staff",
+    Role.ENGINEER: "/engineer",
+    Role.DISTRIBUTOR: "/portal",
+    Role.CUSTOMER: "/customer",
+}
+_ORG_OF_ROLE = {
+    Role.ADMIN: OrgKind.MANUFACTURER,
+    Role.DISPATCHER: OrgKind.MANUFACTURER,
+    Role.ENGINEER: OrgKind.MANUFACTURER,
+    Role.DISTRIBUTOR: OrgKind.DISTRIBUTOR,
+    Role.CUSTOMER: OrgKind.CUSTOMER,
+}
 
 
 def _user_with_role(db: Session, role: Role) -> str:
@@ -37,43 +46,60 @@ def test_post_without_csrf_token_is_refused(browser: Browser, db: Session) -> No
 def test_post_with_a_forged_csrf_token_is_refused(browser: Browser, db: Session) -> None:
     email = _user_with_role(db, Role.CUSTOMER)
     browser.get("/login")
-    response = browser.post("/login", data={"email": email, "password": PASSWORD,
-                                            "csrf_token": "0" * 64})
+    response = browser.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": "0" * 64}
+    )
     assert response.status_code == 403
 
 
 def test_login_lands_on_the_role_home_with_a_safe_cookie(browser: Browser, db: Session) -> None:
     email = _user_with_role(db, Role.DISPATCHER)
-    response = browser.post("/login", data={"email": email, "password": PASSWORD,
-                                            "csrf_token": browser.csrf_token()})
+    response = browser.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": browser.csrf_token()}
+    )
     assert response.status_code == 303
     assert response.headers["location"] == "/staff"
-    cookie = next(v for k, v in response.headers.multi_items()
-                  if k == "set-cookie" and v.startswith("fieldcrm_session="))
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    cookie = next(
+        v
+        for k, v in response.headers.multi_items()
+        if k == "set-cookie" and v.startswith("fieldcrm_session=")
+    )
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
     assert browser.get("/staff").status_code == 200
 
 
-def test_login_returns_to_the_page_asked_for_but_never_off_site(browser: Browser,
-                                                               db: Session) -> None:
+def test_login_returns_to_the_page_asked_for_but_never_off_site(
+    browser: Browser, db: Session
+) -> None:
     email = _user_with_role(db, Role.CUSTOMER)
     token = browser.csrf_token()
-    response = browser.post("/login", data={"email": email, "password": PASSWORD,
-                                            "csrf_token": token, "next": "//evil.example/x"})
+    response = browser.post(
+        "/login",
+        data={
+            "email": email,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/x",
+        },
+    )
     assert response.headers["location"] == "/customer"
 
 
-def test_wrong_password_says_so_and_repeated_failures_are_throttled(browser: Browser,
-                                                                    db: Session) -> None:
+def test_wrong_password_says_so_and_repeated_failures_are_throttled(
+    browser: Browser, db: Session
+) -> None:
     email = _user_with_role(db, Role.CUSTOMER)
     token = browser.csrf_token()
     for _ in range(get_settings().login_max_failures):
-        response = browser.post("/login", data={"email": email, "password": "wrong-password",
-                                                "csrf_token": token})
+        response = browser.post(
+            "/login", data={"email": email, "password": "wrong-password", "csrf_token": token}
+        )
         assert response.status_code == 401
         assert "Wrong e-mail or password." in response.text
-    response = browser.post("/login", data={"email": email, "password": PASSWORD,
-                                            "csrf_token": token})
+    response = browser.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 429
     assert int(response.headers["retry-after"]) > 0
 
@@ -104,8 +130,7 @@ def test_customer_home_lists_only_own_devices(browser: Browser, db: Session) -> 
     assert "THEIRS-001" not in page
 
 
-def test_htmx_request_for_the_content_block_gets_a_fragment(browser: Browser,
-                                                            db: Session) -> None:
+def test_htmx_request_for_the_content_block_gets_a_fragment(browser: Browser, db: Session) -> None:
     browser.log_in(_user_with_role(db, Role.ENGINEER), PASSWORD)
     full = browser.get("/engineer")
     fragment = browser.get("/engineer", headers={"HX-Request": "true", "HX-Target": "content"})

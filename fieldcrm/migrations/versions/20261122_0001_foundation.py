@@ -27,8 +27,9 @@ _PROCRASTINATE_TYPES = (
 
 
 def _created_at() -> sa.Column[sa.DateTime]:
-    return sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
-                     nullable=False)
+    return sa.Column(
+        "created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+    )
 
 
 def upgrade() -> None:
@@ -49,12 +50,19 @@ def _create_crm_tables() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("distributor_id", sa.Integer(), nullable=True),
         _created_at(),
-        sa.CheckConstraint("distributor_id IS NULL OR kind = 'customer'",
-                           name=op.f("ck_organizations_distributor_only_for_customers")),
-        sa.CheckConstraint("kind IN ('manufacturer', 'distributor', 'customer')",
-                           name=op.f("ck_organizations_kind")),
-        sa.ForeignKeyConstraint(["distributor_id"], ["organizations.id"],
-                                name=op.f("fk_organizations_distributor_id_organizations")),
+        sa.CheckConstraint(
+            "distributor_id IS NULL OR kind = 'customer'",
+            name=op.f("ck_organizations_distributor_only_for_customers"),
+        ),
+        sa.CheckConstraint(
+            "kind IN ('manufacturer', 'distributor', 'customer')",
+            name=op.f("ck_organizations_kind"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["distributor_id"],
+            ["organizations.id"],
+            name=op.f("fk_organizations_distributor_id_organizations"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
     )
     op.create_index(op.f("ix_organizations_distributor_id"), "organizations", ["distributor_id"])
@@ -72,8 +80,9 @@ def _create_crm_tables() -> None:
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("email = lower(email)", name=op.f("ck_users_email_lower_case")),
         sa.CheckConstraint(_ROLES, name=op.f("ck_users_role")),
-        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"],
-                                name=op.f("fk_users_org_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organizations.id"], name=op.f("fk_users_org_id_organizations")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -85,11 +94,15 @@ def _create_crm_tables() -> None:
         sa.Column("org_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("address", sa.Text(), nullable=False),
-        sa.Column("location", Geography(geometry_type="POINT", srid=4326, spatial_index=False),
-                  nullable=False),
+        sa.Column(
+            "location",
+            Geography(geometry_type="POINT", srid=4326, spatial_index=False),
+            nullable=False,
+        ),
         _created_at(),
-        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"],
-                                name=op.f("fk_sites_org_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organizations.id"], name=op.f("fk_sites_org_id_organizations")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sites")),
     )
     op.create_index("ix_sites_location", "sites", ["location"], postgresql_using="gist")
@@ -105,8 +118,9 @@ def _create_crm_tables() -> None:
         sa.Column("phone", sa.String(length=50), nullable=True),
         sa.Column("job_title", sa.String(length=120), nullable=True),
         _created_at(),
-        sa.ForeignKeyConstraint(["org_id"], ["organizations.id"],
-                                name=op.f("fk_contacts_org_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["org_id"], ["organizations.id"], name=op.f("fk_contacts_org_id_organizations")
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_contacts_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
     )
@@ -121,13 +135,17 @@ def _create_crm_tables() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("family", sa.String(length=64), nullable=False),
         _created_at(),
-        sa.ForeignKeyConstraint(["manufacturer_org_id"], ["organizations.id"],
-                                name=op.f("fk_product_models_manufacturer_org_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["manufacturer_org_id"],
+            ["organizations.id"],
+            name=op.f("fk_product_models_manufacturer_org_id_organizations"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_product_models")),
         sa.UniqueConstraint("code", name=op.f("uq_product_models_code")),
     )
-    op.create_index(op.f("ix_product_models_manufacturer_org_id"), "product_models",
-                    ["manufacturer_org_id"])
+    op.create_index(
+        op.f("ix_product_models_manufacturer_org_id"), "product_models", ["manufacturer_org_id"]
+    )
 
     op.create_table(
         "metric_definitions",
@@ -142,13 +160,19 @@ def _create_crm_tables() -> None:
         sa.Column("warn_high", sa.Float(), nullable=True),
         sa.Column("crit_low", sa.Float(), nullable=True),
         sa.Column("crit_high", sa.Float(), nullable=True),
-        sa.CheckConstraint("min_value < max_value",
-                           name=op.f("ck_metric_definitions_plausible_range")),
-        sa.ForeignKeyConstraint(["product_model_id"], ["product_models.id"], ondelete="CASCADE",
-                                name=op.f("fk_metric_definitions_product_model_id_product_models")),
+        sa.CheckConstraint(
+            "min_value < max_value", name=op.f("ck_metric_definitions_plausible_range")
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_model_id"],
+            ["product_models.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_metric_definitions_product_model_id_product_models"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_metric_definitions")),
-        sa.UniqueConstraint("product_model_id", "key",
-                            name=op.f("uq_metric_definitions_product_model_id_key")),
+        sa.UniqueConstraint(
+            "product_model_id", "key", name=op.f("uq_metric_definitions_product_model_id_key")
+        ),
     )
 
     op.create_table(
@@ -160,20 +184,30 @@ def _create_crm_tables() -> None:
         sa.Column("owner_org_id", sa.Integer(), nullable=False),
         sa.Column("install_date", sa.Date(), nullable=False),
         sa.Column("warranty_end", sa.Date(), nullable=True),
-        sa.Column("runtime_hours", sa.Numeric(precision=12, scale=2), server_default="0",
-                  nullable=False),
+        sa.Column(
+            "runtime_hours", sa.Numeric(precision=12, scale=2), server_default="0", nullable=False
+        ),
         _created_at(),
         sa.CheckConstraint("runtime_hours >= 0", name=op.f("ck_assets_runtime_hours_not_negative")),
-        sa.CheckConstraint("warranty_end IS NULL OR warranty_end >= install_date",
-                           name=op.f("ck_assets_warranty_after_install")),
-        sa.ForeignKeyConstraint(["owner_org_id"], ["organizations.id"],
-                                name=op.f("fk_assets_owner_org_id_organizations")),
-        sa.ForeignKeyConstraint(["product_model_id"], ["product_models.id"],
-                                name=op.f("fk_assets_product_model_id_product_models")),
+        sa.CheckConstraint(
+            "warranty_end IS NULL OR warranty_end >= install_date",
+            name=op.f("ck_assets_warranty_after_install"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_org_id"],
+            ["organizations.id"],
+            name=op.f("fk_assets_owner_org_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_model_id"],
+            ["product_models.id"],
+            name=op.f("fk_assets_product_model_id_product_models"),
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_assets_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assets")),
-        sa.UniqueConstraint("product_model_id", "serial",
-                            name=op.f("uq_assets_product_model_id_serial")),
+        sa.UniqueConstraint(
+            "product_model_id", "serial", name=op.f("uq_assets_product_model_id_serial")
+        ),
     )
     op.create_index(op.f("ix_assets_owner_org_id"), "assets", ["owner_org_id"])
     op.create_index(op.f("ix_assets_site_id"), "assets", ["site_id"])
@@ -181,8 +215,9 @@ def _create_crm_tables() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.BigInteger(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
-                  nullable=False),
+        sa.Column(
+            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
         sa.Column("actor_user_id", sa.Integer(), nullable=True),
         sa.Column("actor_org_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=32), nullable=False),
@@ -190,8 +225,12 @@ def _create_crm_tables() -> None:
         sa.Column("entity_id", sa.String(length=64), nullable=False),
         sa.Column("before", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("after", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
-        sa.ForeignKeyConstraint(["actor_user_id"], ["users.id"], ondelete="SET NULL",
-                                name=op.f("fk_audit_log_actor_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["actor_user_id"],
+            ["users.id"],
+            ondelete="SET NULL",
+            name=op.f("fk_audit_log_actor_user_id_users"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     op.create_index(op.f("ix_audit_log_actor_user_id"), "audit_log", ["actor_user_id"])
@@ -210,8 +249,12 @@ def _create_auth_tables() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
-                                name=op.f("fk_web_sessions_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_web_sessions_user_id_users"),
+        ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_web_sessions")),
     )
     op.create_index(op.f("ix_web_sessions_user_id"), "web_sessions", ["user_id"])
@@ -230,16 +273,28 @@ def _create_auth_tables() -> None:
 
 def downgrade() -> None:
     _drop_procrastinate_schema()
-    for table in ("login_failures", "web_sessions", "audit_log", "assets", "metric_definitions",
-                  "product_models", "contacts", "sites", "users", "organizations"):
+    for table in (
+        "login_failures",
+        "web_sessions",
+        "audit_log",
+        "assets",
+        "metric_definitions",
+        "product_models",
+        "contacts",
+        "sites",
+        "users",
+        "organizations",
+    ):
         op.drop_table(table)
     op.execute("DROP EXTENSION IF EXISTS postgis")
     op.execute("DROP EXTENSION IF EXISTS timescaledb")
 
 
 def _drop_procrastinate_schema() -> None:
-    op.execute("DROP TABLE IF EXISTS procrastinate_events, procrastinate_periodic_defers, "
-               "procrastinate_jobs, procrastinate_workers CASCADE")
+    op.execute(
+        "DROP TABLE IF EXISTS procrastinate_events, procrastinate_periodic_defers, "
+        "procrastinate_jobs, procrastinate_workers CASCADE"
+    )
     # PL/pgSQL bodies record no dependency on tables, so the functions are dropped by name.
     op.execute(
         """
