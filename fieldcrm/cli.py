@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -160,6 +161,9 @@ def worker() -> None:
     """Run background jobs from the PostgreSQL queue."""
     from fieldcrm.worker import run_worker
 
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     connect_database(_settings()).close()
     run_worker()
 

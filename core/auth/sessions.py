@@ -96,3 +96,16 @@ def record_login_failure(session: Session, *, email: str, client: str) -> None:
 
 def clear_login_failures(session: Session, *, email: str) -> None:
     session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+
+
+_KEEP_LOGIN_FAILURES = timedelta(days=1)
+
+
+def purge_expired(session: Session) -> int:
+    """Delete expired sessions and day-old failed logins; return how many sessions went."""
+    now = utcnow()
+    expired = session.scalars(
+        delete(WebSession).where(WebSession.expires_at <= now).returning(WebSession.token_hash)
+    ).all()
+    session.execute(delete(LoginFailure).where(LoginFailure.failed_at < now - _KEEP_LOGIN_FAILURES))
+    return len(expired)
