@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -137,6 +138,7 @@ class MetricDefinition(Base):
     __tablename__ = "metric_definitions"
     __table_args__ = (
         UniqueConstraint("product_model_id", "key"),
+        UniqueConstraint("product_model_id", "position"),
         CheckConstraint("min_value < max_value", name="plausible_range"),
     )
 
@@ -145,6 +147,9 @@ class MetricDefinition(Base):
         ForeignKey("product_models.id", ondelete="CASCADE")
     )
     key: Mapped[str] = mapped_column(String(64))
+    # Where this metric's value sits in a stored reading's values array: append-only,
+    # so rows written before a metric was added keep their meaning.
+    position: Mapped[int] = mapped_column(SmallInteger)
     label: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(32))
     min_value: Mapped[float]

@@ -50,7 +50,8 @@ def create_product_model(
     session.add(model)
     session.flush()
     definitions = [
-        MetricDefinition(product_model_id=model.id, **metric.model_dump()) for metric in metrics
+        MetricDefinition(product_model_id=model.id, position=position, **metric.model_dump())
+        for position, metric in enumerate(metrics)
     ]
     session.add_all(definitions)
     session.flush()
