@@ -120,3 +120,28 @@ def _atomic_write(path: Path, body: str, *, mode: int, owner: str | None) -> Non
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def local_broker_files(var_dir: Path) -> tuple[Path, Path]:
+    """(password file, pid file) of the project's own broker under var/."""
+    root = var_dir / "mosquitto"
+    return root / "passwd", root / "mosquitto.pid"
+
+
+def replace_managed_accounts(
+    passwd: Path, accounts: dict[str, str], *, owner: str | None, pid_file: Path | None
+) -> bool:
+    """Keep the service accounts, replace every other account with `accounts`, reload.
+
+    Returns whether a running broker was told to reload.
+    """
+    kept = {
+        user: encoded
+        for user, encoded in read_password_file(passwd).items()
+        if user.startswith(SERVICE_USER_PREFIX)
+    }
+    clash = kept.keys() & accounts.keys()
+    if clash:
+        raise ValueError(f"accounts clash with service accounts: {sorted(clash)}")
+    write_password_file(passwd, {**kept, **accounts}, owner=owner)
+    return reload_broker(pid_file) if pid_file is not None else False

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     mqtt_worker_password: SecretStr | None = None
     mqtt_web_password: SecretStr | None = None
 
+    telemetry_max_payload_bytes: int = 256 * 1024
+    telemetry_max_batch_readings: int = 10_000
+    telemetry_max_future_seconds: int = 300
+    telemetry_max_past_days: int = 30
+    telemetry_retention_days: int = 90
+
     session_max_age_hours: int = 12
     login_max_failures: int = 5
     login_window_minutes: int = 15

@@ -28,11 +28,14 @@ class MqttError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """A received message; `generation` counts the connection it arrived on."""
+
     topic: str
     payload: bytes
     qos: int
     mid: int
     retain: bool
+    generation: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class MqttClient:
     clean_start: bool = True
     session_expiry: int = 0
     manual_ack: bool = False
+    receive_maximum: int = 0
     on_message: Callable[[Message], None] | None = None
     subscriptions: list[Subscription] = field(default_factory=list)
 
@@ -60,6 +64,7 @@ class MqttClient:
         self.host = parsed.hostname or "127.0.0.1"
         self.port = parsed.port or DEFAULT_PORT
         self._connected = threading.Event()
+        self.generation = 0
         self._refused: ReasonCode | None = None
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=paho.MQTTv5
@@ -81,6 +86,9 @@ class MqttClient:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho is untyped here
         if self.session_expiry:
             props.SessionExpiryInterval = self.session_expiry
+        if self.receive_maximum:
+            # how many unacknowledged QoS 1 messages the broker may have in flight to us
+            props.ReceiveMaximum = self.receive_maximum
         try:
             self._client.connect(
                 self.host, self.port, keepalive=30, clean_start=self.clean_start, properties=props
@@ -118,9 +126,17 @@ class MqttClient:
             raise MqttError(f"publish to {topic} not acknowledged within {timeout:.0f}s")
         return 0 if info.rc is None else int(info.rc)
 
-    def ack(self, message: Message) -> None:
-        """Acknowledge a message received with manual_ack (after it is safely stored)."""
+    def ack(self, message: Message) -> bool:
+        """Acknowledge a message received with manual_ack (after it is safely stored).
+
+        A message from an earlier connection is not acknowledged: after a reconnect the
+        broker redelivers it and may reuse its packet id for another message, which a late
+        ack would then acknowledge unseen. Returns whether the ack was sent.
+        """
+        if message.generation != self.generation or message.qos == 0:
+            return False
         self._client.ack(message.mid, message.qos)
+        return True
 
     def close(self) -> None:
         self._client.disconnect()
@@ -139,6 +155,7 @@ class MqttClient:
             self._refused = reason
             client.disconnect()
             return
+        self.generation += 1
         for sub in self.subscriptions:
             client.subscribe(sub.topic, sub.qos)
         self._connected.set()
@@ -155,4 +172,8 @@ class MqttClient:
 
     def _handle_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
         if self.on_message is not None:
-            self.on_message(Message(msg.topic, bytes(msg.payload), msg.qos, msg.mid, msg.retain))
+            self.on_message(
+                Message(
+                    msg.topic, bytes(msg.payload), msg.qos, msg.mid, msg.retain, self.generation
+                )
+            )

@@ -170,6 +170,42 @@ def worker() -> None:
 
 @app.command()
 @friendly
+def ingest(
+    instance: str = typer.Option("1", help="stable name: the broker keeps this session"),
+    metrics_port: int = typer.Option(0, help="serve Prometheus metrics on 127.0.0.1:PORT"),
+    batch_max: int = typer.Option(5000, help="most messages stored in one transaction"),
+) -> None:
+    """Consume device telemetry from MQTT into TimescaleDB; run several to share the load."""
+    import signal
+    import threading
+
+    from prometheus_client import start_http_server
+
+    from core.db import get_sessionmaker
+    from telemetry.ingest.pipeline import Ingest, IngestOptions
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = _settings()
+    connect_database(settings).close()
+    if metrics_port:
+        start_http_server(metrics_port, addr="127.0.0.1")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    options = IngestOptions(instance=instance, batch_max=batch_max)
+    Ingest(settings, get_sessionmaker(), options=options, after_insert=_rules()).run(stop)
+
+
+def _rules() -> Any:
+    from telemetry.rules.engine import evaluate_batch
+
+    return evaluate_batch
+
+
+@app.command()
+@friendly
 def seed(
     demo: bool = typer.Option(False, "--demo", help="load the demo data set"),
     if_empty: bool = typer.Option(False, "--if-empty", help="only when no users exist"),
@@ -200,7 +236,11 @@ def up(
     require_broker(settings)
     if demo:
         seed(demo=True, if_empty=True)
-    processes = [Process("web", process_argv("web")), Process("worker", process_argv("worker"))]
+    processes = [
+        Process("web", process_argv("web")),
+        Process("worker", process_argv("worker")),
+        Process("ingest", process_argv("ingest", "--metrics-port", "9108")),
+    ]
     url = f"http{'s' if settings.https else ''}://{settings.web_host}:{settings.web_port}"
     console.print(
         f"\n[bold]fieldcrm is up[/bold]: {url}/login   (API docs: {url}/docs)\n"

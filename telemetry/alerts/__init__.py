@@ -1,0 +1,1 @@
+"""Alerts raised by the rules: one active alert per device and rule, with a lifecycle."""

@@ -1,0 +1,1 @@
+"""The ingest process: MQTT shared subscription -> validate -> COPY -> rollups -> rules -> ack."""
