@@ -64,6 +64,7 @@ class MqttClient:
         self.host = parsed.hostname or "127.0.0.1"
         self.port = parsed.port or DEFAULT_PORT
         self._connected = threading.Event()
+        self._subscribed = threading.Event()
         self.generation = 0
         self._refused: ReasonCode | None = None
         self._client = paho.Client(
@@ -76,6 +77,7 @@ class MqttClient:
         self._client.on_connect = self._handle_connect
         self._client.on_disconnect = self._handle_disconnect
         self._client.on_message = self._handle_message
+        self._client.on_subscribe = lambda *args: self._subscribed.set()
 
     @property
     def connected(self) -> bool:
@@ -138,8 +140,25 @@ class MqttClient:
         self._client.ack(message.mid, message.qos)
         return True
 
-    def close(self) -> None:
-        self._client.disconnect()
+    def wait_subscribed(self, timeout: float = 5) -> bool:
+        """Wait for the broker's SUBACK to the subscriptions made on connect."""
+        return self._subscribed.wait(timeout)
+
+    def unsubscribe(self, topic: str, *, timeout: float = 5) -> None:
+        """Stop receiving `topic` (also after reconnects); wait for the broker's UNSUBACK."""
+        self.subscriptions = [sub for sub in self.subscriptions if sub.topic != topic]
+        done = threading.Event()
+        self._client.on_unsubscribe = lambda *args: done.set()
+        self._client.unsubscribe(topic)
+        done.wait(timeout)
+
+    def close(self, *, end_session: bool = False) -> None:
+        """Disconnect; with end_session the broker forgets the session (and what it queued)."""
+        props = None
+        if end_session:
+            props = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]  # paho is untyped here
+            props.SessionExpiryInterval = 0
+        self._client.disconnect(properties=props)
         self._client.loop_stop()
         self._connected.clear()
 

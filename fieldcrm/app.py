@@ -23,6 +23,8 @@ from core.web.errors import LoginRequired, install_error_handlers
 from core.web.security_headers import SecurityHeadersMiddleware
 from core.web.static import mount_static
 from core.web.templating import render
+from fieldcrm.models import load_all_models
+from telemetry.metrics import register_telemetry_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +87,7 @@ def docs(request: Request) -> Response:
 
 def create_app() -> FastAPI:
     """Build the web app: middleware, error handlers, static files and all routers."""
+    load_all_models()  # every mapper configured: one package's FK may name another's table
     app = FastAPI(title="fieldcrm", docs_url=None, redoc_url=None)
     # Added last = outermost: CSRF refusals get the security headers too.
     app.add_middleware(CSRFMiddleware)
@@ -92,6 +95,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     mount_static(app)
     app.include_router(ops_router)
+    register_telemetry_metrics()
     for module_name in ROUTER_MODULES:
         if importlib.util.find_spec(module_name) is None:
             continue

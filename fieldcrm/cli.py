@@ -174,6 +174,7 @@ def ingest(
     instance: str = typer.Option("1", help="stable name: the broker keeps this session"),
     metrics_port: int = typer.Option(0, help="serve Prometheus metrics on 127.0.0.1:PORT"),
     batch_max: int = typer.Option(5000, help="most messages stored in one transaction"),
+    leave: bool = typer.Option(False, help="scale down: drain, then end this instance's session"),
 ) -> None:
     """Consume device telemetry from MQTT into TimescaleDB; run several to share the load."""
     import signal
@@ -195,7 +196,11 @@ def ingest(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     options = IngestOptions(instance=instance, batch_max=batch_max)
-    Ingest(settings, get_sessionmaker(), options=options, after_insert=_rules()).run(stop)
+    if leave:
+        stop.set()  # connect, drain what the broker holds for this instance, and leave
+    Ingest(settings, get_sessionmaker(), options=options, after_insert=_rules()).run(
+        stop, leave=leave
+    )
 
 
 def _rules() -> Any:

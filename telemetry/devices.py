@@ -106,7 +106,7 @@ def broker_accounts(session: Session) -> dict[str, str]:
     rows = session.execute(
         select(Device.key, Device.secret_hash).where(Device.status == DeviceStatus.ACTIVE)
     )
-    return dict(rows.tuples().all())
+    return {str(key): str(secret_hash) for key, secret_hash in rows}
 
 
 def sync_broker(session: Session, *, passwd: Path, pid_file: Path | None) -> bool:

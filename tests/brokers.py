@@ -31,6 +31,16 @@ class LocalBroker:
         assert reload_broker(self.paths.pid_file)
         time.sleep(0.3)
 
+    def add_accounts(self, accounts: dict[str, str]) -> None:
+        """Add many accounts with one rewrite and one reload."""
+        update_password_file(
+            self.paths.passwd,
+            add={user: mosquitto_hash(pw) for user, pw in accounts.items()},
+            owner=service_user("mosquitto"),
+        )
+        assert reload_broker(self.paths.pid_file)
+        time.sleep(0.3)
+
     def remove_account(self, username: str) -> None:
         update_password_file(self.paths.passwd, remove={username}, owner=service_user("mosquitto"))
         assert reload_broker(self.paths.pid_file)

@@ -3,20 +3,27 @@ transaction per test (services flush; a commit at the edge only releases a savep
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from core.broker import SERVICE_USER_PREFIX, mosquitto_hash, write_password_file
-from core.config import get_settings
+from core.config import Settings, get_settings, secrets_file
 from core.db import make_engine
 from fieldcrm.migrate import upgrade
+from fieldcrm.services import postgres
 from fieldcrm.services.base import service_user
 from fieldcrm.services.mosquitto import paths, start_broker, stop_broker, write_config
+from fieldcrm.services.secrets import ensure_secrets
 from tests.brokers import LocalBroker
 
 
@@ -59,8 +66,11 @@ def mqtt_broker(worker_id: str) -> Iterator[LocalBroker]:
     """A broker of our own per test worker, on a free port, stopped at the end."""
     settings = get_settings()
     user = service_user("mosquitto")
-    broker_paths = paths(settings.var_dir / "test", user, name=f"mosquitto-{worker_id}")
+    # per process: two test runs at once (two developers' terminals) must not share a broker
+    broker_paths = paths(settings.var_dir / "test", user, name=f"mosquitto-{os.getpid()}")
     port = _free_port()
+    # a fresh store: sessions of earlier runs would join $share groups as offline members
+    shutil.rmtree(broker_paths.root / "data", ignore_errors=True)
     write_config(broker_paths, port=port, user=user)
     passwords = {
         f"{SERVICE_USER_PREFIX}{name}": secrets.token_urlsafe(16)
@@ -76,9 +86,52 @@ def mqtt_broker(worker_id: str) -> Iterator[LocalBroker]:
         yield LocalBroker(f"mqtt://127.0.0.1:{port}", broker_paths, passwords)
     finally:
         stop_broker(broker_paths)
+        _remove_state(settings.var_dir / "test" / f"mosquitto-{os.getpid()}")
 
 
 @pytest.fixture(scope="session")
 def worker_id(request: pytest.FixtureRequest) -> str:
     """The xdist worker name ("master" without xdist), to keep per-worker resources apart."""
     return str(getattr(request.config, "workerinput", {}).get("workerid", "master"))
+
+
+@dataclass(frozen=True)
+class IngestWorld:
+    """A real PostgreSQL cluster of its own (restartable) and the test broker, wired up."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+
+
+@pytest.fixture(scope="session")
+def ingest_world(mqtt_broker: LocalBroker, worker_id: str) -> Iterator[IngestWorld]:
+    """Its own cluster, so fault tests may restart the database without disturbing others."""
+    var_dir = get_settings().var_dir / "test" / f"ingest-{os.getpid()}"
+    ensure_secrets(var_dir)
+    base = Settings(_env_file=secrets_file(var_dir), var_dir=var_dir, pg_port=_free_port())  # type: ignore[call-arg]  # pydantic-settings init kwarg
+    postgres.start(base)
+    upgrade(base.resolved_database_url())
+    settings = base.model_copy(
+        update={
+            "mqtt_url": mqtt_broker.url,
+            "mqtt_ingest_password": SecretStr(mqtt_broker.passwords["fieldcrm-ingest"]),
+            "telemetry_max_payload_bytes": 16 * 1024,
+        }
+    )
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        yield IngestWorld(settings, sessionmaker(bind=engine, expire_on_commit=False))
+    finally:
+        engine.dispose()
+        postgres.stop(base)
+        _remove_state(var_dir / "pg")
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def _remove_state(link: Path) -> None:
+    """Remove a service's state dir, which may sit behind a symlink (see services.base)."""
+    if link.is_symlink():
+        shutil.rmtree(link.resolve(), ignore_errors=True)
+        link.unlink()
+    else:
+        shutil.rmtree(link, ignore_errors=True)

@@ -115,9 +115,18 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "") and not is_htmx(request)
 
 
+def _status_of(exc: DomainError) -> int:
+    """By the error's class first (a Conflict with its own code is still 409), then its code."""
+    for cls in type(exc).__mro__:
+        code = getattr(cls, "code", None)
+        if cls is not DomainError and isinstance(code, str) and code in _STATUS_BY_CODE:
+            return _STATUS_BY_CODE[code]
+    return _STATUS_BY_CODE.get(exc.code, 400)
+
+
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)  # registered for DomainError only
-    status_code = _STATUS_BY_CODE.get(exc.code, 400)
+    status_code = _status_of(exc)
     headers = {}
     retry_after = exc.details.get("retry_after")
     if status_code == 429 and retry_after is not None:

@@ -29,6 +29,8 @@ _VENDOR_FILES = {
     "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }
 _LEAFLET_IMAGES = "leaflet/dist/images"
+# Domain packages whose own `static/` directory is served under /static/<package>/.
+STATIC_PACKAGES = ("crm", "telemetry", "service_orders", "ledger", "partner_portal", "customer_app")
 
 
 def vendor_files(node_modules: Path = NODE_MODULES) -> dict[str, Path]:
@@ -85,7 +87,20 @@ class _RevalidatedStaticFiles(StaticFiles):
         return response
 
 
+def package_static_dirs(root: Path = PROJECT_ROOT) -> dict[str, Path]:
+    """The existing `static/` directories of the listed domain packages, by package."""
+    dirs = {package: root / package / "static" for package in STATIC_PACKAGES}
+    return {package: path for package, path in dirs.items() if path.is_dir()}
+
+
 def mount_static(app: FastAPI) -> None:
-    """Mount /static/app (core/static) and /static/vendor (allow-listed node_modules files)."""
+    """Mount /static/app (core/static), /static/vendor (allow-listed node_modules files) and
+    /static/<package> for each listed domain package that has a static/ directory."""
     app.mount("/static/app", _RevalidatedStaticFiles(directory=APP_STATIC_DIR), name="static")
     app.mount("/static/vendor", _VendorFiles(vendor_files()), name="vendor")
+    for package, directory in package_static_dirs().items():
+        app.mount(
+            f"/static/{package}",
+            _RevalidatedStaticFiles(directory=directory),
+            name=f"static-{package}",
+        )

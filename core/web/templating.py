@@ -29,8 +29,16 @@ TEMPLATE_PACKAGES = (
 REPO_ROOT = Path(core.__file__).resolve().parent.parent
 
 _NAV_BY_ROLE: dict[Role, list[tuple[str, str]]] = {
-    Role.ADMIN: [("Dashboard", "/staff")],
-    Role.DISPATCHER: [("Dashboard", "/staff")],
+    Role.ADMIN: [
+        ("Dashboard", "/staff"),
+        ("Devices", "/staff/devices"),
+        ("Dead letters", "/staff/dead-letters"),
+    ],
+    Role.DISPATCHER: [
+        ("Dashboard", "/staff"),
+        ("Devices", "/staff/devices"),
+        ("Dead letters", "/staff/dead-letters"),
+    ],
     Role.ENGINEER: [("My jobs", "/engineer")],
     Role.DISTRIBUTOR: [("Portal", "/portal")],
     Role.CUSTOMER: [("My devices", "/customer")],
@@ -64,6 +72,12 @@ def nav_for(principal: Principal | None) -> list[tuple[str, str]]:
     return list(_NAV_BY_ROLE[principal.role])
 
 
+def current_nav(nav: list[tuple[str, str]], path: str) -> str | None:
+    """The nav entry a path belongs to: the longest url that prefixes it."""
+    matches = [url for _, url in nav if path == url or path.startswith(url.rstrip("/") + "/")]
+    return max(matches, key=len, default=None)
+
+
 def is_htmx(request: Request) -> bool:
     """Whether the request was sent by htmx (and wants a fragment, not a page)."""
     return request.headers.get("hx-request") == "true"
@@ -80,11 +94,13 @@ def render(
 ) -> Response:
     """Render the full page, or only one block when htmx asks for a part of it."""
     principal: Principal | None = getattr(request.state, "principal", None)
+    nav = nav_for(principal)
     full_context: dict[str, Any] = {
         "request": request,
         "principal": principal,
         "csrf_token": getattr(request.state, "csrf_token", ""),
-        "nav": nav_for(principal),
+        "nav": nav,
+        "current_nav": current_nav(nav, request.url.path),
         **(context or {}),
     }
     templates = get_templates()

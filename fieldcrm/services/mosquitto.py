@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from core.broker import (
     update_password_file,
     verify_mosquitto_hash,
     write_acl_file,
+    write_password_file,
 )
 from core.config import MQTT_SERVICE_ACCOUNTS, Settings
 from fieldcrm.services.base import (
@@ -101,10 +103,40 @@ def ensure_service_accounts(p: BrokerPaths, settings: Settings, user: str | None
         update_password_file(p.passwd, add=add, owner=user)
 
 
-def start_broker(p: BrokerPaths, *, port: int) -> None:
-    """Start a broker from its config unless it is already running."""
+def start_broker(
+    p: BrokerPaths, *, port: int, before_devices: Callable[[], None] | None = None
+) -> None:
+    """Start a broker from its config unless it is already running.
+
+    With `before_devices`, the broker first admits only the service accounts; the callback
+    runs (it re-creates the ingest sessions' shared subscriptions, which Mosquitto 2.0 does
+    not restore from its persistence file), then devices are let in. Without this, what
+    devices publish right after a restart has no subscriber yet and is dropped.
+    """
     if _pid_alive(p.pid_file):
         return
+    if before_devices is None:
+        _launch(p, port=port)
+        return
+    owner = _owner_of(p)
+    everyone = read_password_file(p.passwd)
+    services = {u: h for u, h in everyone.items() if u.startswith(SERVICE_USER_PREFIX)}
+    write_password_file(p.passwd, services, owner=owner)
+    try:
+        _launch(p, port=port)
+        before_devices()
+    finally:
+        # accounts synced from the database meanwhile win over the saved copy
+        current = read_password_file(p.passwd)
+        write_password_file(p.passwd, {**everyone, **current}, owner=owner)
+        reload_broker(p.pid_file)
+
+
+def _owner_of(p: BrokerPaths) -> str | None:
+    return service_user("mosquitto")
+
+
+def _launch(p: BrokerPaths, *, port: int) -> None:
     if port_open(port):
         raise ServiceError(
             f"FIELDCRM_MQTT_PORT: port {port} is taken by another program; "
@@ -143,7 +175,33 @@ def start(settings: Settings) -> None:
     if _pid_alive(p.pid_file):
         reload_broker(p.pid_file)
         return
-    start_broker(p, port=settings.mqtt_port)
+    start_broker(p, port=settings.mqtt_port, before_devices=lambda: ensure_ingest_session(settings))
+
+
+def ensure_ingest_session(settings: Settings, instance: str = "1") -> None:
+    """Make the broker hold a persistent session for the default ingest instance.
+
+    A broker drops messages nobody subscribes to; with this session in place it queues
+    telemetry from the first device message on, even before `fieldcrm ingest` first runs.
+    """
+    from core.mqtt import MqttClient
+    from telemetry.ingest.pipeline import SESSION_EXPIRY, SUBSCRIPTION
+
+    client = MqttClient(
+        url=settings.resolved_mqtt_url(),
+        username=SERVICE_USER_PREFIX + "ingest",
+        password=settings.mqtt_password("ingest"),
+        client_id=f"fieldcrm-ingest-{instance}",
+        clean_start=False,
+        session_expiry=SESSION_EXPIRY,
+        manual_ack=True,
+    )
+    client.subscribe(SUBSCRIPTION, qos=1)
+    client.connect()
+    # the subscription must be in the session we leave behind
+    if not client.wait_subscribed(10):
+        raise ServiceError("Mosquitto did not confirm the ingest subscription")
+    client.close()
 
 
 def stop(settings: Settings) -> None:

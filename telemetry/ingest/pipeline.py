@@ -48,6 +48,7 @@ class IngestOptions:
     batch_max: int = 5000
     batch_wait: float = 0.05
     receive_maximum: int = 20_000
+    profile_ttl: float = 30.0
 
 
 @dataclass
@@ -82,7 +83,7 @@ class Ingest:
         self.sessions = sessions
         self.after_insert = after_insert
         self.limits = limits_from(settings)
-        self.profiles = ProfileCache()
+        self.profiles = ProfileCache(options.profile_ttl)
         self.inbox: queue.Queue[Message] = queue.Queue()
         self.client = MqttClient(
             url=settings.resolved_mqtt_url(),
@@ -96,17 +97,33 @@ class Ingest:
             on_message=self.inbox.put,
         )
         self.client.subscribe(SUBSCRIPTION, qos=1)
+        self._window = {"since": time.monotonic(), "messages": 0, "stored": 0, "dead": 0}
 
-    def run(self, stop: threading.Event) -> None:
-        """Consume until `stop` is set; the batch in hand is finished first."""
+    def run(self, stop: threading.Event, *, leave: bool = False) -> None:
+        """Consume until `stop` is set; the batch in hand is finished first.
+
+        The broker session is kept on a normal stop: the broker goes on queueing this
+        instance's share of the stream until it is back (a shared subscription also hands
+        messages to offline members). `leave` is for scaling down for good: unsubscribe,
+        store and acknowledge what is still in flight, then end the session.
+        """
         self._connect(stop)
         try:
             while not stop.is_set():
                 batch = self._take(stop)
                 if batch:
                     self.process(batch, stop)
+            if leave and self.client.connected:
+                self._drain()
         finally:
-            self.client.close()
+            self.client.close(end_session=leave)
+
+    def _drain(self) -> None:
+        self.client.unsubscribe(SUBSCRIPTION)
+        never = threading.Event()
+        while batch := self._take(never):
+            self.process(batch)
+        log.info("ingest %s left the shared subscription", self.options.instance)
 
     def process(self, batch: list[Message], stop: threading.Event | None = None) -> None:
         """Store one batch and acknowledge it; a database outage is waited out."""
@@ -117,17 +134,36 @@ class Ingest:
         metrics.BATCH_SECONDS.observe(time.monotonic() - started)
         for message in batch:
             self.client.ack(message)
+        self._window["messages"] += len(batch)
+        self._report()
+
+    def _report(self) -> None:
+        """One log line every 10 s: what came in, what was stored, what was refused."""
+        window = self._window
+        elapsed = time.monotonic() - window["since"]
+        if elapsed < 10:
+            return
+        log.info(
+            "ingest %s: %.0f msg/s, %.0f readings/s stored, %d dead letters in %.0f s",
+            self.options.instance,
+            window["messages"] / elapsed,
+            window["stored"] / elapsed,
+            window["dead"],
+            elapsed,
+        )
+        self._window = {"since": time.monotonic(), "messages": 0, "stored": 0, "dead": 0}
 
     def _connect(self, stop: threading.Event) -> None:
         delay = 1.0
-        while not stop.is_set():
+        while True:  # at least one attempt, even when asked to stop (to drain and leave)
             try:
                 self.client.connect()
                 log.info("ingest %s subscribed to %s", self.options.instance, SUBSCRIPTION)
                 return
             except MqttError as exc:
                 log.warning("broker unavailable (%s); retrying in %.0f s", exc, delay)
-                stop.wait(delay)
+                if stop.wait(delay):
+                    return
                 delay = min(delay * 2, 30.0)
 
     def _take(self, stop: threading.Event) -> list[Message]:
@@ -206,6 +242,7 @@ class Ingest:
                     source,
                     Reason.DUPLICATE,
                     f"seq {reading.seq} at {reading.ts.isoformat()} already stored",
+                    device_key_of(source.topic),
                 )
 
             result = write_batch(
@@ -218,6 +255,8 @@ class Ingest:
             )
             session.commit()
         metrics.STORED.inc(result.stored)
+        self._window["stored"] += result.stored
+        self._window["dead"] += len(prepared.dead_letters) + len(result.duplicates)
         for letter in prepared.dead_letters:
             metrics.DEAD_LETTERS.labels(letter.reason).inc()
         if result.duplicates:

@@ -208,3 +208,11 @@ def test_wrong_role_gets_permission_denied_naming_the_audience() -> None:
 )
 def test_safe_next_path_keeps_only_local_paths(value: str | None, expected: str) -> None:
     assert safe_next_path(value) == expected
+
+
+def test_a_conflict_with_its_own_code_is_still_409() -> None:
+    from core.errors import Conflict
+    from core.web.errors import _status_of
+
+    assert _status_of(Conflict("exists", code="device_exists")) == 409
+    assert _status_of(DomainError("odd", code="something_else")) == 400

@@ -1,0 +1,1 @@
+"""Read models for pages and the JSON API: latest values, chart series, devices, dead letters."""

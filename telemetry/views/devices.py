@@ -1,0 +1,55 @@
+"""The device list: health, last seen and open alerts per asset, and device provisioning."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from core.config import get_settings
+from core.db import SessionDep
+from core.web.deps import StaffPrincipal
+from core.web.templating import render
+from telemetry.devices import provision_device
+from telemetry.queries.devices import device_overview
+from telemetry.web import BrokerSync, mqtt_topic
+
+router = APIRouter()
+
+_TEMPLATE = "telemetry/devices.html"
+
+
+@router.get("/staff/devices", name="telemetry_devices")
+def devices_page(request: Request, session: SessionDep, principal: StaffPrincipal) -> Response:
+    return render(request, _TEMPLATE, {"rows": device_overview(session, principal=principal)})
+
+
+@router.post("/staff/devices", name="telemetry_provision")
+def provision(
+    request: Request,
+    session: SessionDep,
+    principal: StaffPrincipal,
+    sync: BrokerSync,
+    asset_id: Annotated[int, Form()],
+) -> Response:
+    """Provision a device and show its secret once (rendered, never redirected to or stored)."""
+    created = provision_device(session, actor=principal, asset_id=asset_id)
+    provisioned: dict[str, Any] = {
+        "asset_id": asset_id,
+        "username": created.device.key,
+        "secret": created.secret,
+        "broker_url": get_settings().resolved_mqtt_url(),
+        "topic": mqtt_topic(created.device.key),
+    }
+    session.commit()
+    sync(session)  # after the commit: the broker accepts the device from this moment
+    rows = device_overview(session, principal=principal)
+    provisioned["serial"] = next((r.serial for r in rows if r.asset_id == asset_id), asset_id)
+    return render(
+        request,
+        _TEMPLATE,
+        {"rows": rows, "provisioned": provisioned},
+        block="device_list",
+        headers={"Cache-Control": "no-store"},
+    )
