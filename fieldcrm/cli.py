@@ -203,6 +203,18 @@ def ingest(
     )
 
 
+def _demo_fleet_argv(settings: Settings) -> list[str]:
+    """Devices for the demo assets, and the command that makes them publish."""
+    import sys
+
+    from core.db import get_sessionmaker
+    from fieldcrm.demo_devices import provision_demo_devices
+
+    with console.status("provisioning the demo devices"), get_sessionmaker()() as session:
+        path = provision_demo_devices(session, settings)
+    return [sys.executable, "-m", "simulators.demo_fleet", "--devices-file", str(path)]
+
+
 def _rules() -> Any:
     from telemetry.rules.engine import evaluate_batch
 
@@ -239,13 +251,14 @@ def up(
     migrate()
     settings = _settings()
     require_broker(settings)
-    if demo:
-        seed(demo=True, if_empty=True)
     processes = [
         Process("web", process_argv("web")),
         Process("worker", process_argv("worker")),
         Process("ingest", process_argv("ingest", "--metrics-port", "9108")),
     ]
+    if demo:
+        seed(demo=True, if_empty=True)
+        processes.append(Process("simulate", _demo_fleet_argv(settings)))
     url = f"http{'s' if settings.https else ''}://{settings.web_host}:{settings.web_port}"
     console.print(
         f"\n[bold]fieldcrm is up[/bold]: {url}/login   (API docs: {url}/docs)\n"
