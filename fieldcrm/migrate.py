@@ -41,6 +41,9 @@ def upgrade(url: str, revision: str = "head") -> None:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
                 conn.commit()
+            except BaseException:
+                conn.rollback()  # a failed migration leaves nothing half-done behind
+                raise
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
                 conn.commit()
