@@ -144,7 +144,7 @@ class Ingest:
         if elapsed < 10:
             return
         log.info(
-            "ingest %s: %.0f msg/s, %.0f readings/s stored, %d dead letters in %.0f s",
+            "ingest %s: %.0f msg/s in, %.0f rows/s stored, %d dead letters in %.0f s",
             self.options.instance,
             window["messages"] / elapsed,
             window["stored"] / elapsed,

@@ -1,0 +1,1 @@
+"""Tests of the simulators (load generator)."""
