@@ -1,0 +1,57 @@
+"""Every route checks who is asking: an anonymous caller gets nothing but the public pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+
+from fieldcrm.app import create_app
+from tests.fieldcrm.conftest import Browser
+
+# the only routes an anonymous person may use
+PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
+    ("GET", "/docs"),
+    ("GET", "/openapi.json"),
+}
+REFUSED = {303, 401, 403}
+
+
+def _routes() -> list[tuple[str, str]]:
+    found = []
+    pending = list(create_app().routes)
+    while pending:
+        route = pending.pop()
+        if isinstance(route, APIRoute):
+            found += [(method, route.path) for method in sorted(route.methods)]
+        included = getattr(route, "original_router", None)  # FastAPI's included routers
+        pending += list(included.routes) if included is not None else []
+        pending += getattr(route, "routes", [])
+    return sorted(set(found))
+
+
+ROUTES = [r for r in _routes() if r not in PUBLIC and r[0] != "HEAD"]
+
+
+def test_the_sweep_sees_the_app() -> None:
+    assert len(ROUTES) > 10
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_anonymous_caller_is_turned_away(
+    browser: Browser, db: Session, method: str, path: str
+) -> None:
+    url = re.sub(r"\{[^}]+\}", "1", path)
+    token = browser.csrf_token()  # a valid CSRF token: the refusal must come from auth
+    response = browser.request(method, url, headers={"X-CSRF-Token": token})
+    assert response.status_code in REFUSED, f"{method} {path}: {response.status_code}"
+    if response.status_code == 303:
+        assert response.headers["location"].startswith("/login")
