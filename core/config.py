@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     https: bool = False
+    # the address people reach the app at (QR codes on printed reports point here)
+    public_url: str | None = None
 
     local_pg_password: SecretStr | None = None
     mqtt_ingest_password: SecretStr | None = None
@@ -55,6 +57,15 @@ class Settings(BaseSettings):
     telemetry_max_future_seconds: int = 300
     telemetry_max_past_days: int = 30
     telemetry_retention_days: int = 90
+
+    dispatch_offer_seconds: int = 120
+    dispatch_candidate_pool: int = 10
+    dispatch_excluded_sample: int = 10
+
+    service_orders_cleared_alert_action: Literal["cancel", "downgrade"] = "cancel"
+    service_orders_predictive_margin_hours: int = 24
+    service_orders_signature_max_bytes: int = 256 * 1024
+    service_orders_intake_debounce_ms: int = 200
 
     session_max_age_hours: int = 12
     login_max_failures: int = 5
@@ -96,6 +107,10 @@ class Settings(BaseSettings):
                 "external server (tests never run in the application database)"
             )
         return self._local_database_url(f"{LOCAL_DB_NAME}_test")
+
+    def resolved_public_url(self) -> str:
+        scheme = "https" if self.https else "http"
+        return (self.public_url or f"{scheme}://{self.web_host}:{self.web_port}").rstrip("/")
 
     def resolved_mqtt_url(self) -> str:
         return self.mqtt_url or f"mqtt://127.0.0.1:{self.mqtt_port}"

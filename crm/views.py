@@ -27,7 +27,6 @@ from crm.service import authenticate
 
 router = APIRouter(include_in_schema=False)
 
-EngineerPrincipal = Annotated[Principal, Depends(require_role(Role.ENGINEER))]
 DistributorPrincipal = Annotated[Principal, Depends(require_role(Role.DISTRIBUTOR))]
 CustomerPrincipal = Annotated[Principal, Depends(require_role(Role.CUSTOMER))]
 
@@ -112,11 +111,6 @@ def staff_home(request: Request, session: SessionDep, principal: StaffPrincipal)
             "assets": overview.installed_base(session, principal=principal),
         },
     )
-
-
-@router.get("/engineer")
-def engineer_home(request: Request, session: SessionDep, principal: EngineerPrincipal) -> Response:
-    return _installed_base_page(request, session, principal, "Installed base")
 
 
 @router.get("/portal")

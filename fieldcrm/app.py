@@ -36,6 +36,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "telemetry.views",
     "service_orders.routes",
     "service_orders.views",
+    "service_orders.certificate_views",
     "ledger.routes",
     "ledger.views",
     "partner_portal.routes",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -209,8 +210,10 @@ def _demo_fleet_argv(settings: Settings) -> list[str]:
 
     from core.db import get_sessionmaker
     from fieldcrm.demo_devices import provision_demo_devices
+    from fieldcrm.demo_engineers import ensure_demo_engineers
 
     with console.status("provisioning the demo devices"), get_sessionmaker()() as session:
+        ensure_demo_engineers(session)
         path = provision_demo_devices(session, settings)
     return [sys.executable, "-m", "simulators.demo_fleet", "--devices-file", str(path)]
 
@@ -270,6 +273,36 @@ def up(
     finally:
         if stop_services:
             services_stop()
+
+
+ledger_app = typer.Typer(help="The ledger: verify anchored documents.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("verify")
+@friendly
+def ledger_verify(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the document")],
+    receipt: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="its receipt")],
+    rpc_url: Annotated[
+        str | None, typer.Option(help="any node of the chain (default: ours)")
+    ] = None,
+) -> None:
+    """Check a document against its receipt and the chain; exit 0 only when it is valid."""
+    import json
+
+    from ledger.verify import ChainUnavailable, verify
+
+    try:
+        verdict = verify(
+            receipt.read_bytes(), file.read_bytes(), rpc_url or _settings().resolved_rpc_url()
+        )
+    except ChainUnavailable as exc:
+        console.print(f"[red]error:[/red] the chain cannot be reached: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(verdict.as_dict(), indent=2))
+    if verdict.status != "valid":
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

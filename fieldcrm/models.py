@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "telemetry.alerts.models",
     "telemetry.health.models",
     "service_orders.models",
+    "service_orders.tracking",
     "ledger.models",
     "partner_portal.models",
     "customer_app.models",

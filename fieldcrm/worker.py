@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import threading
 
 from procrastinate import App, Blueprint
 
-from core.jobs import make_job_app
+from core.config import get_settings
+from core.db import get_sessionmaker
+from core.jobs import libpq_conninfo, make_job_app
+from service_orders.dispatch.live import start_dispatch_threads
+from service_orders.listener import start_alert_intake
 
 # (namespace, module with a `blueprint`); modules that do not exist yet are skipped.
 JOB_MODULES = (
@@ -40,5 +45,20 @@ def job_app(url: str | None = None) -> App:
 def run_worker() -> None:
     """Run jobs until interrupted (SIGINT/SIGTERM finish the current jobs first)."""
     app = job_app()
-    with app.open():
-        app.run_worker(install_signal_handlers=True)
+    stop = threading.Event()
+    settings = get_settings()
+    # alerts become work orders within a second; the periodic sweep is the safety net
+    start_alert_intake(
+        libpq_conninfo(settings.resolved_database_url()),
+        get_sessionmaker(),
+        stop,
+        debounce_ms=settings.service_orders_intake_debounce_ms,
+    )
+    # new work orders are dispatched at once and the offers sent after commit;
+    # engineers' phones report their location over MQTT
+    start_dispatch_threads(settings, get_sessionmaker(), stop)
+    try:
+        with app.open():
+            app.run_worker(install_signal_handlers=True)
+    finally:
+        stop.set()

@@ -3,6 +3,7 @@ dispatch decisions and offers, preventive-maintenance plans, service contracts (
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -57,6 +58,8 @@ class Engineer(Base):
     location_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default=EngineerStatus.AVAILABLE)
     max_concurrent_jobs: Mapped[int] = mapped_column(SmallInteger, default=2)
+    # Mosquitto hash of the phone's secret (broker user eng-<id>); NULL = no MQTT account
+    mqtt_secret_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 
@@ -236,6 +239,8 @@ class DispatchOffer(Base):
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_dispatch_offers_engineer_id_status", "engineer_id", "status"),
+        # who already had this order (never offered it again)
+        Index("ix_dispatch_offers_work_order_id_engineer_id", "work_order_id", "engineer_id"),
         Index("ix_dispatch_offers_status_expires_at", "status", "expires_at"),
     )
 
@@ -275,3 +280,19 @@ class PmPlan(Base):
     checklist: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+class ServiceCertificate(Base):
+    """The signed service report of a completed work order, as issued (PDF) and anchored.
+
+    `id` is public (it is in the report's QR code) and random, so reports cannot be counted.
+    """
+
+    __tablename__ = "service_certificates"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    anchor_request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("anchor_requests.id"))

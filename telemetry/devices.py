@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pwd
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,10 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
-from core.broker import local_broker_files, mosquitto_hash, replace_managed_accounts
+from core.broker import (
+    ENGINEER_USER_PREFIX,
+    local_broker_files,
+    mosquitto_hash,
+    password_file_owner,
+    replace_managed_accounts,
+)
 from core.config import Settings
 from core.db import utcnow
-from core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied
+from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from crm.audit import CREATE, UPDATE, record_change
 from crm.models import Asset
 from crm.service import asset_visibility
@@ -37,6 +41,11 @@ def provision_device(
     """Give an asset an MQTT identity; its secret is returned once and stored only hashed."""
     if not actor.is_staff:
         raise PermissionDenied("Only staff may provision devices.")
+    if key is not None and not is_device_username(key):
+        raise InvalidInput(
+            f"A device key may not start with {ENGINEER_USER_PREFIX!r} (engineers' accounts).",
+            code="device_key_reserved",
+        )
     if session.get(Asset, asset_id) is None:
         raise NotFound(f"No asset {asset_id}.", entity="assets")
     active = select(Device.id).where(
@@ -111,10 +120,18 @@ def broker_accounts(session: Session) -> dict[str, str]:
 
 def sync_broker(session: Session, *, passwd: Path, pid_file: Path | None) -> bool:
     """Rewrite the broker's device accounts from the database and make it reload."""
-    owner = "mosquitto" if os.geteuid() == 0 and _user_exists("mosquitto") else None
     return replace_managed_accounts(
-        passwd, broker_accounts(session), owner=owner, pid_file=pid_file
+        passwd,
+        broker_accounts(session),
+        owner=password_file_owner(),
+        pid_file=pid_file,
+        manages=is_device_username,
     )
+
+
+def is_device_username(user: str) -> bool:
+    """Whether a broker username belongs to the devices' class (not an engineer's phone)."""
+    return not user.startswith(ENGINEER_USER_PREFIX)
 
 
 def sync_local_broker(session: Session, settings: Settings) -> bool:
@@ -123,11 +140,3 @@ def sync_local_broker(session: Session, settings: Settings) -> bool:
         return False
     passwd, pid_file = local_broker_files(settings.var_dir)
     return sync_broker(session, passwd=passwd, pid_file=pid_file)
-
-
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True

@@ -31,11 +31,13 @@ REPO_ROOT = Path(core.__file__).resolve().parent.parent
 _NAV_BY_ROLE: dict[Role, list[tuple[str, str]]] = {
     Role.ADMIN: [
         ("Dashboard", "/staff"),
+        ("Dispatch", "/staff/dispatch"),
         ("Devices", "/staff/devices"),
         ("Dead letters", "/staff/dead-letters"),
     ],
     Role.DISPATCHER: [
         ("Dashboard", "/staff"),
+        ("Dispatch", "/staff/dispatch"),
         ("Devices", "/staff/devices"),
         ("Dead letters", "/staff/dead-letters"),
     ],

@@ -131,13 +131,13 @@ def test_customer_home_lists_only_own_devices(browser: Browser, db: Session) -> 
 
 
 def test_htmx_request_for_the_content_block_gets_a_fragment(browser: Browser, db: Session) -> None:
-    browser.log_in(_user_with_role(db, Role.ENGINEER), PASSWORD)
-    full = browser.get("/engineer")
-    fragment = browser.get("/engineer", headers={"HX-Request": "true", "HX-Target": "content"})
+    browser.log_in(_user_with_role(db, Role.CUSTOMER), PASSWORD)
+    full = browser.get("/customer")
+    fragment = browser.get("/customer", headers={"HX-Request": "true", "HX-Target": "content"})
     assert "<html" in full.text
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
-    assert "Installed base" in fragment.text
+    assert "Your devices" in fragment.text
 
 
 def test_logout_ends_the_session(browser: Browser, db: Session) -> None:

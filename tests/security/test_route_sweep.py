@@ -21,6 +21,14 @@ PUBLIC = {
     ("GET", "/metrics"),
     ("GET", "/docs"),
     ("GET", "/openapi.json"),
+    # ledger: anyone holding a certificate verifies it, no account needed
+    ("GET", "/verify"),
+    ("POST", "/verify"),
+    ("GET", "/verify/{request_id}"),
+    ("GET", "/api/ledger/verify/{request_id}"),
+    # the page a printed service report's QR code opens, and the report itself
+    ("GET", "/certificates/{certificate_id}"),
+    ("GET", "/certificates/{certificate_id}.pdf"),
 }
 REFUSED = {303, 401, 403}
 

@@ -1,0 +1,111 @@
+"""The registry's deployment per chain, and detecting a chain that was reset or reorganised."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from core.db import utcnow
+from ledger.chain import ChainWriter, hex0x, unavailable_on_io
+from ledger.models import AnchorBatch, AnchorRequest, BatchStatus, ChainDeployment, RequestStatus
+
+logger = logging.getLogger(__name__)
+RECHECKED_BATCHES = 64  # reorgs touch recent blocks; a reset is caught by genesis and code
+
+
+def ensure_deployment(session: Session, w3: Web3, writer: ChainWriter) -> ChainDeployment:
+    """The live deployment on this chain; deploys (and records) it when there is none."""
+    with unavailable_on_io():
+        chain_id = w3.eth.chain_id
+        genesis = hex0x(w3.eth.get_block(0)["hash"])
+    current = session.scalars(
+        select(ChainDeployment).where(
+            ChainDeployment.chain_id == chain_id, ChainDeployment.retired_at.is_(None)
+        )
+    ).one_or_none()
+    if current is not None and not _still_there(w3, current, genesis):
+        retire(session, current, why="chain reset: genesis or contract code changed")
+        current = None
+    if current is None:
+        sent = writer.deploy()
+        assert sent.contract is not None
+        current = ChainDeployment(
+            chain_id=chain_id,
+            genesis_hash=genesis,
+            contract=sent.contract,
+            deploy_tx=sent.tx_hash,
+            deploy_block=sent.block_number,
+        )
+        session.add(current)
+        session.flush()
+        logger.info("Deployed the anchor registry at %s on chain %s", sent.contract, chain_id)
+    return current
+
+
+def _still_there(w3: Web3, deployment: ChainDeployment, genesis: str) -> bool:
+    if deployment.genesis_hash != genesis:
+        return False
+    with unavailable_on_io():
+        code = w3.eth.get_code(Web3.to_checksum_address(deployment.contract))
+        if len(code) == 0:
+            return False
+        deploy_block = w3.eth.get_block(deployment.deploy_block)
+    # code at the address can be re-created by a same-nonce redeploy; the block must match too
+    return deploy_block is not None and deploy_block["number"] == deployment.deploy_block
+
+
+def retire(session: Session, deployment: ChainDeployment, *, why: str) -> int:
+    """Retire a deployment and orphan every batch on it; returns how many requests re-queue."""
+    logger.warning("Retiring anchor registry %s: %s", deployment.contract, why)
+    deployment.retired_at = utcnow()
+    batch_ids = select(AnchorBatch.id).where(
+        AnchorBatch.chain_id == deployment.chain_id, AnchorBatch.contract == deployment.contract
+    )
+    return _orphan(session, batch_ids)
+
+
+def check_anchored_roots(session: Session, w3: Web3, deployment: ChainDeployment) -> int:
+    """Orphan recent batches whose block is no longer on the chain (reorg); returns requests."""
+    batches = session.scalars(
+        select(AnchorBatch)
+        .where(
+            AnchorBatch.status == BatchStatus.ANCHORED,
+            AnchorBatch.contract == deployment.contract,
+            AnchorBatch.chain_id == deployment.chain_id,
+        )
+        .order_by(AnchorBatch.id.desc())
+        .limit(RECHECKED_BATCHES)
+    ).all()
+    gone = []
+    with unavailable_on_io():
+        for batch in batches:
+            assert batch.block_number is not None
+            block = (
+                w3.eth.get_block(batch.block_number)
+                if batch.block_number <= (w3.eth.block_number)
+                else None
+            )
+            if block is None or hex0x(block["hash"]) != batch.block_hash:
+                gone.append(batch.id)
+    if not gone:
+        return 0
+    logger.warning("Anchored batches %s are no longer on the chain: re-anchoring", gone)
+    return _orphan(session, select(AnchorBatch.id).where(AnchorBatch.id.in_(gone)))
+
+
+def _orphan(session: Session, batch_ids: object) -> int:
+    session.execute(
+        update(AnchorBatch)
+        .where(AnchorBatch.id.in_(batch_ids))  # type: ignore[arg-type]  # a select of ids
+        .values(status=BatchStatus.ORPHANED)
+    )
+    result = session.execute(
+        update(AnchorRequest)
+        .where(AnchorRequest.batch_id.in_(batch_ids))  # type: ignore[arg-type]  # same
+        .values(status=RequestStatus.ORPHANED, batch_id=None)
+    )
+    session.flush()
+    return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE

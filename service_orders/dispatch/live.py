@@ -1,0 +1,68 @@
+"""Dispatch within a second of a new work order: LISTEN work_orders, dispatch, publish."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import Settings
+from core.jobs import libpq_conninfo
+from service_orders.broker_accounts import start_location_listener
+from service_orders.dispatch.publish import publish_pending_offers
+from service_orders.dispatch.sweep import dispatch_waiting
+from service_orders.listener import listen
+
+log = logging.getLogger(__name__)
+CHANNEL = "work_orders"
+
+
+def run_dispatch_wakeups(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    stop: threading.Event,
+    *,
+    debounce_seconds: float = 0.05,
+) -> None:
+    """Dispatch the waiting work orders whenever one is created, then send the offers."""
+    wake = threading.Event()
+    listener = threading.Thread(
+        target=listen,
+        args=(
+            libpq_conninfo(settings.resolved_database_url()),
+            (CHANNEL,),
+            lambda _channel, _payload: wake.set(),
+            stop,
+        ),
+        name="work-order-listener",
+        daemon=True,
+    )
+    listener.start()
+    while not stop.is_set():
+        if not wake.wait(timeout=0.5):
+            continue
+        wake.clear()
+        try:
+            if dispatch_waiting(sessions, settings):
+                with sessions.begin() as session:
+                    publish_pending_offers(session, settings)
+        except Exception:
+            # the thread must outlive a bad moment; the minute sweep and the publish job retry
+            log.exception("dispatch wake-up failed")
+        stop.wait(debounce_seconds)
+    listener.join(timeout=2)
+
+
+def start_dispatch_threads(
+    settings: Settings, sessions: sessionmaker[Session], stop: threading.Event
+) -> list[threading.Thread]:
+    """Start the dispatch wake-ups and the engineers' location listener (daemon threads)."""
+    wakeups = threading.Thread(
+        target=run_dispatch_wakeups,
+        args=(settings, sessions, stop),
+        name="dispatch-wakeups",
+        daemon=True,
+    )
+    wakeups.start()
+    return [wakeups, start_location_listener(settings, sessions, stop)]

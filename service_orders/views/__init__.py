@@ -1,0 +1,12 @@
+"""Pages of service orders: the engineer's phone page and the dispatch board."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service_orders.views import board, engineer, visit
+
+router = APIRouter(include_in_schema=False)
+router.include_router(engineer.router)
+router.include_router(visit.router)
+router.include_router(board.router)

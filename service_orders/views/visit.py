@@ -1,0 +1,217 @@
+"""One job on the engineer's phone: status, checklist, parts, notes, photos, signature, done."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.auth.principal import Principal
+from core.db import SessionDep, utcnow
+from core.errors import InvalidInput
+from core.web.templating import is_htmx, render
+from service_orders.models import DispatchOffer, OfferStatus, WorkOrder
+from service_orders.photos import MAX_PHOTO_BYTES, add_photo
+from service_orders.queries import Job, countdown, photos_of, places_of
+from service_orders.schemas import ChecklistItem, PartUsed
+from service_orders.states import Status
+from service_orders.views.engineer import after_day_change, maps_url, status_actions
+from service_orders.web import (
+    CurrentEngineer,
+    EngineerPrincipal,
+    PhotoStore,
+    read_photo,
+    signature_bytes,
+)
+from service_orders.workorders import (
+    OUTCOMES,
+    VISIT_STATUSES,
+    complete_work_order,
+    get_work_order,
+    transition,
+    update_visit,
+)
+
+router = APIRouter()
+
+JOB_TEMPLATE = "service_orders/engineer_job.html"
+PartForm = Annotated[str, Form(max_length=200)]
+
+
+def job_context(session: Session, principal: Principal, work_order_id: int) -> dict[str, Any]:
+    """One job the engineer may see (their own or offered to them); 404 for anyone else's."""
+    work_order = get_work_order(session, principal=principal, work_order_id=work_order_id)
+    offer = session.scalar(
+        select(DispatchOffer).where(
+            DispatchOffer.work_order_id == work_order.id,
+            DispatchOffer.status == OfferStatus.PENDING,
+        )
+    )
+    place = places_of(session, [work_order.asset_id])[work_order.asset_id]
+    mine = work_order.engineer_id is not None and offer is None
+    return {
+        "job": Job(work_order, place, offer),
+        "wo": work_order,
+        "working": mine and work_order.status in VISIT_STATUSES,
+        "completing": mine and work_order.status == Status.ON_SITE,
+        "photos": photos_of(session, work_order_id=work_order.id),
+        "outcomes": OUTCOMES,
+        "max_photo_mib": MAX_PHOTO_BYTES // (1024 * 1024),
+        "now": utcnow(),
+        "countdown": countdown,
+        "status_actions": status_actions,
+        "maps_url": maps_url,
+    }
+
+
+def after_visit_change(
+    request: Request, session: Session, principal: Principal, work_order_id: int
+) -> Response:
+    """The refreshed job for htmx, or back to the job page after a plain form post."""
+    if not is_htmx(request):
+        return RedirectResponse(f"/engineer/jobs/{work_order_id}", status_code=303)
+    context = job_context(session, principal, work_order_id)
+    return render(request, JOB_TEMPLATE, context, block="job")
+
+
+@router.get("/engineer/jobs/{work_order_id}", name="engineer_job")
+def job_page(
+    work_order_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: EngineerPrincipal,
+    engineer: CurrentEngineer,
+) -> Response:
+    return render(request, JOB_TEMPLATE, job_context(session, principal, work_order_id))
+
+
+@router.post("/engineer/jobs/{work_order_id}/status", name="engineer_status")
+def change_status(
+    work_order_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: EngineerPrincipal,
+    engineer: CurrentEngineer,
+    target: Annotated[str, Form(max_length=16)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+    view: Annotated[str, Form(max_length=8)] = "day",
+) -> Response:
+    """A status button, from the day list (view=day) or the job page (view=job)."""
+    transition(session, actor=principal, work_order_id=work_order_id, target=target, note=note)
+    if view == "job":
+        return after_visit_change(request, session, principal, work_order_id)
+    return after_day_change(request, session, engineer)
+
+
+@router.post("/engineer/jobs/{work_order_id}/checklist", name="engineer_checklist")
+def tick_checklist(
+    work_order_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: EngineerPrincipal,
+    engineer: CurrentEngineer,
+    done: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    """The ticked items (by position) are done, the others not."""
+    work_order = get_work_order(session, principal=principal, work_order_id=work_order_id)
+    ticked = set(done or [])
+    items = [
+        ChecklistItem.model_validate({**item, "done": index in ticked})
+        for index, item in enumerate(work_order.checklist)
+    ]
+    update_visit(session, actor=principal, work_order_id=work_order_id, checklist=items)
+    return after_visit_change(request, session, principal, work_order_id)
+
+
+@router.post("/engineer/jobs/{work_order_id}/parts", name="engineer_add_part")
+def add_part(
+    work_order_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: EngineerPrincipal,
+    engineer: CurrentEngineer,
+    part_no: PartForm,
+    quantity: Annotated[str, Form(max_length=16)] = "1",
+    description: PartForm = "",
+) -> Response:
+    work_order = get_work_order(session, principal=principal, work_order_id=work_order_id)
+    try:
+        amount = Decimal(quantity.replace(",", "."))
+    except InvalidOperation as exc:
+        raise InvalidInput("The quantity must be a number.", field="quantity") from exc
+    part = PartUsed(part_no=part_no.strip(), description=description.strip(), quantity=amount)
+    parts = [*_parts(work_order), part]
+    update_visit(session, actor=principal, work_order_id=work_order_id, parts=parts)
+    return after_visit_change(request, session, principal, work_order_id)
+
+
+@router.post("/engineer/jobs/{work_order_id}/parts/{index}/remove", name="engineer_remove_part")
+def remove_part(
+    work_order_id: int,
+    index: int,
+    request: Request,
+    session: SessionDep,
+    principal: EngineerPrincipal,
+    engineer: CurrentEngineer,
+) -> Response:
+    work_order = get_work_order(session, principal=principal, work_order_id=work_order_id)
+    parts = [p for i, p in enumerate(_parts(work_order)) if i != index]
+    update_visit(session, actor=principal, work_order_id=work_order_id, parts=parts)
+    return after_visit_change(request, session, principal, work_order_id)
+
+
+@router.post("/engineer/jobs/{work_order_id}/notes", name="engineer_notes")
+def save_notes(
+    work_order_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: EngineerPrincipal,
+    engineer: CurrentEngineer,
+    notes: Annotated[str, Form(max_length=10_000)] = "",
+) -> Response:
+    update_visit(session, actor=principal, work_order_id=work_order_id, notes=notes)
+    return after_visit_change(request, session, principal, work_order_id)
+
+
+@router.post("/engineer/jobs/{work_order_id}/photos", name="engineer_photo")
+async def upload_photo(
+    work_order_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: EngineerPrincipal,
+    engineer: CurrentEngineer,
+    store: PhotoStore,
+    photo: Annotated[UploadFile, File()],
+) -> Response:
+    """A photo from the phone's camera (multipart, sent by htmx with the CSRF header)."""
+    data = await read_photo(photo)
+    add_photo(session, actor=principal, work_order_id=work_order_id, data=data, directory=store)
+    return after_visit_change(request, session, principal, work_order_id)
+
+
+@router.post("/engineer/jobs/{work_order_id}/complete", name="engineer_complete")
+def complete(
+    work_order_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: EngineerPrincipal,
+    engineer: CurrentEngineer,
+    outcome: Annotated[str, Form(max_length=24)],
+    signed_by: Annotated[str, Form(max_length=200)] = "",
+    signature: Annotated[str, Form(max_length=400_000)] = "",
+    notes: Annotated[str, Form(max_length=10_000)] = "",
+) -> Response:
+    """Done: the outcome and the customer's signature (a PNG data URL from signature_pad)."""
+    complete_work_order(
+        session, actor=principal, work_order_id=work_order_id, outcome=outcome,
+        signature_png=signature_bytes(signature), signed_by=signed_by, notes=notes,
+    )  # fmt: skip
+    return after_visit_change(request, session, principal, work_order_id)
+
+
+def _parts(work_order: WorkOrder) -> list[PartUsed]:
+    return [PartUsed.model_validate(p) for p in work_order.parts]

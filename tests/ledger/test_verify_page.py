@@ -1,0 +1,123 @@
+"""The public verify page and JSON endpoint (no login), and `fieldcrm ledger verify`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from fieldcrm.cli import app as cli
+from ledger import routes, views
+from ledger.anchoring import anchor_pending
+from ledger.models import AnchorRequest
+from ledger.service import current_receipt, request_anchor
+from tests.fieldcrm.conftest import Browser
+from tests.ledger.conftest import ThrowawayChain
+
+DOC = b"calibration certificate, pressure sensor SN-0042, passed"
+
+
+@pytest.fixture
+def on_test_chain(monkeypatch: pytest.MonkeyPatch, test_chain: ThrowawayChain) -> None:
+    for module in (views, routes):
+        monkeypatch.setattr(module, "get_settings", test_chain.settings)
+
+
+def _anchored(db: Session, chain: ThrowawayChain) -> AnchorRequest:
+    request = request_anchor(
+        db, sha256=hashlib.sha256(DOC).hexdigest(), kind="calibration", reference="asset:42"
+    )
+    db.commit()
+    anchor_pending(db, chain.settings())
+    return request
+
+
+@pytest.mark.usefixtures("on_test_chain")
+def test_the_qr_link_shows_a_valid_document_without_login(
+    browser: Browser, db: Session, test_chain: ThrowawayChain
+) -> None:
+    request = _anchored(db, test_chain)
+    page = browser.get(f"/verify/{request.id}")
+    assert page.status_code == 200
+    assert "Valid" in page.text
+    assert "data:image/svg+xml;base64," in page.text
+    assert "asset:42" not in page.text  # internal references stay internal
+
+
+@pytest.mark.usefixtures("on_test_chain")
+def test_the_json_endpoint_returns_verdict_and_receipt(
+    browser: Browser, db: Session, test_chain: ThrowawayChain
+) -> None:
+    request = _anchored(db, test_chain)
+    body = browser.get(f"/api/ledger/verify/{request.id}").json()
+    assert body["verdict"]["status"] == "valid"
+    assert body["receipt"]["hash_scheme"] == "fieldcrm-merkle-sha256-v1"
+
+
+@pytest.mark.usefixtures("on_test_chain")
+def test_uploading_the_document_finds_and_verifies_it(
+    browser: Browser, db: Session, test_chain: ThrowawayChain
+) -> None:
+    _anchored(db, test_chain)
+    # as htmx sends it: the token in a header (multipart bodies are not parsed for it)
+    headers = {"X-CSRF-Token": browser.csrf_token("/verify"), "HX-Request": "true"}
+    headers["HX-Target"] = "verify"
+    page = browser.post("/verify", headers=headers, files={"document": ("cert.pdf", DOC)})
+    assert page.status_code == 200
+    assert "Valid" in page.text
+    assert "<html" not in page.text  # only the result fragment
+    other = {"document": ("cert.pdf", DOC + b"!")}
+    assert "Not found" in browser.post("/verify", headers=headers, files=other).text
+
+
+@pytest.mark.usefixtures("on_test_chain")
+def test_a_changed_document_with_its_receipt_shows_tampered(
+    browser: Browser, db: Session, test_chain: ThrowawayChain
+) -> None:
+    request = _anchored(db, test_chain)
+    receipt = json.dumps(current_receipt(db, request_id=request.id))
+    page = browser.post(
+        "/verify",
+        headers={"X-CSRF-Token": browser.csrf_token("/verify")},
+        data={"receipt_text": receipt},
+        files={"document": ("cert.pdf", DOC.replace(b"passed", b"failed"))},
+    )
+    assert "Tampered" in page.text
+
+
+def test_an_unknown_id_is_not_found(browser: Browser) -> None:
+    assert browser.get("/verify/not-a-uuid").status_code == 404
+    assert browser.get("/api/ledger/verify/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_the_cli_verifies_a_file_against_its_receipt(
+    db: Session, test_chain: ThrowawayChain, tmp_path: Path
+) -> None:
+    request = _anchored(db, test_chain)
+    (tmp_path / "cert.pdf").write_bytes(DOC)
+    (tmp_path / "receipt.json").write_text(json.dumps(current_receipt(db, request_id=request.id)))
+    args = ["ledger", "verify", str(tmp_path / "cert.pdf"), str(tmp_path / "receipt.json")]
+    result = CliRunner().invoke(cli, [*args, "--rpc-url", test_chain.url])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["status"] == "valid"
+    (tmp_path / "cert.pdf").write_bytes(DOC + b" ")
+    result = CliRunner().invoke(cli, [*args, "--rpc-url", test_chain.url])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["status"] == "tampered"
+
+
+def test_the_qr_code_encodes_the_public_verify_url() -> None:
+    import base64
+    import uuid
+
+    from ledger.qr import anchor_badge
+
+    request_id = uuid.uuid4()
+    badge = anchor_badge(request_id, "pending", base_url="https://crm.example/")
+    assert badge.verify_url == f"https://crm.example/verify/{request_id}"
+    svg = base64.b64decode(badge.qr.removeprefix("data:image/svg+xml;base64,"))
+    assert svg.startswith(b"<svg")
