@@ -136,7 +136,9 @@ def _order_for(alert: Alert) -> WorkOrderCreate:
         source=WorkOrderSource.ALERT,
         asset_id=alert.asset_id,
         priority=SEVERITY_PRIORITY[alert.severity],
-        title=f"{alert.metric_key}: {alert.message}"[:200],
+        # the rule's label ("Hydraulic pressure trending to its critical limit"); the
+        # description keeps the whole message with the values and the predicted time
+        title=alert.message.split(": ", 1)[0][:200],
         description=alert.message,
         alert_id=alert.id,
         due_by=due_by,

@@ -85,7 +85,7 @@ def sync_engineer_broker_accounts(timestamp: int) -> bool:
         return sync_local_broker_engineers(session, get_settings())
 
 
-@blueprint.periodic(cron="*/20 * * * * *")
+@blueprint.periodic(cron="* * * * * */20")
 @blueprint.task(queue="service_orders", queueing_lock="issue_certificates")
 def issue_certificates(timestamp: int) -> int:
     """Issue (and queue for anchoring) the reports of newly completed work orders."""
