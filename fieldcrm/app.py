@@ -24,6 +24,7 @@ from core.web.security_headers import SecurityHeadersMiddleware
 from core.web.static import mount_static
 from core.web.templating import render
 from fieldcrm.models import load_all_models
+from ledger.metrics import register_ledger_metrics
 from telemetry.metrics import register_telemetry_metrics
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ def create_app() -> FastAPI:
     mount_static(app)
     app.include_router(ops_router)
     register_telemetry_metrics()
+    register_ledger_metrics()
     for module_name in ROUTER_MODULES:
         if importlib.util.find_spec(module_name) is None:
             continue
