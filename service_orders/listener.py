@@ -41,19 +41,24 @@ def listen(
             stop.wait(retry_seconds)
 
 
-def run_alert_intake(
+def run_on_notify(
     conninfo: str,
-    sessions: sessionmaker[Session],
+    channel: str,
+    work: Callable[[], object],
     stop: threading.Event,
     *,
-    debounce_seconds: float = 0.2,
+    debounce_seconds: float,
+    name: str,
 ) -> None:
-    """Consume alerts whenever telemetry notifies, at most once per debounce interval."""
+    """Run `work` whenever `channel` is notified, at most once per debounce interval.
+
+    A failure is logged and the loop goes on: the periodic sweeps redo whatever was missed.
+    """
     wake = threading.Event()
     listener = threading.Thread(
         target=listen,
-        args=(conninfo, ("alerts",), lambda _channel, _payload: wake.set(), stop),
-        name="alert-listener",
+        args=(conninfo, (channel,), lambda _channel, _payload: wake.set(), stop),
+        name=f"{name}-listener",
         daemon=True,
     )
     listener.start()
@@ -62,13 +67,29 @@ def run_alert_intake(
             continue
         wake.clear()
         try:
-            with sessions.begin() as session:
-                consume_alerts(session)
-        except Exception:
-            # the thread must outlive a bad moment; the periodic sweep retries the same alerts
-            log.exception("alert intake failed")
+            work()
+        except Exception:  # the thread must outlive a bad moment
+            log.exception("%s failed", name)
         stop.wait(debounce_seconds)
     listener.join(timeout=2)
+
+
+def run_alert_intake(
+    conninfo: str,
+    sessions: sessionmaker[Session],
+    stop: threading.Event,
+    *,
+    debounce_seconds: float = 0.2,
+) -> None:
+    """Consume alerts whenever telemetry notifies, at most once per debounce interval."""
+
+    def intake() -> None:
+        with sessions.begin() as session:
+            consume_alerts(session)
+
+    run_on_notify(
+        conninfo, "alerts", intake, stop, debounce_seconds=debounce_seconds, name="alert intake"
+    )
 
 
 def start_alert_intake(

@@ -12,7 +12,7 @@ from core.jobs import libpq_conninfo
 from service_orders.broker_accounts import start_location_listener
 from service_orders.dispatch.publish import publish_pending_offers
 from service_orders.dispatch.sweep import dispatch_waiting
-from service_orders.listener import listen
+from service_orders.listener import run_on_notify
 
 log = logging.getLogger(__name__)
 CHANNEL = "work_orders"
@@ -26,32 +26,20 @@ def run_dispatch_wakeups(
     debounce_seconds: float = 0.05,
 ) -> None:
     """Dispatch the waiting work orders whenever one is created, then send the offers."""
-    wake = threading.Event()
-    listener = threading.Thread(
-        target=listen,
-        args=(
-            libpq_conninfo(settings.resolved_database_url()),
-            (CHANNEL,),
-            lambda _channel, _payload: wake.set(),
-            stop,
-        ),
-        name="work-order-listener",
-        daemon=True,
+
+    def dispatch_and_publish() -> None:
+        if dispatch_waiting(sessions, settings):
+            with sessions.begin() as session:
+                publish_pending_offers(session, settings)
+
+    run_on_notify(
+        libpq_conninfo(settings.resolved_database_url()),
+        CHANNEL,
+        dispatch_and_publish,
+        stop,
+        debounce_seconds=debounce_seconds,
+        name="dispatch wake-up",
     )
-    listener.start()
-    while not stop.is_set():
-        if not wake.wait(timeout=0.5):
-            continue
-        wake.clear()
-        try:
-            if dispatch_waiting(sessions, settings):
-                with sessions.begin() as session:
-                    publish_pending_offers(session, settings)
-        except Exception:
-            # the thread must outlive a bad moment; the minute sweep and the publish job retry
-            log.exception("dispatch wake-up failed")
-        stop.wait(debounce_seconds)
-    listener.join(timeout=2)
 
 
 def start_dispatch_threads(
