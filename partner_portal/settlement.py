@@ -1,0 +1,380 @@
+"""Settlement runs and rebate statements: draft -> approved -> issued -> paid.
+
+A run aggregates every distributor's pickups for the program period in SQL, applies the pure
+rebate functions, and inserts one draft statement per distributor; the unique key
+(distributor, program, period_start) with ON CONFLICT DO NOTHING makes a second run, even a
+concurrent one, add nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from core.auth.principal import SYSTEM, Principal
+from core.db import utcnow
+from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from crm.audit import CREATE, UPDATE, record_change, snapshot
+from crm.models import ProductModel
+from ledger.service import request_anchor
+from partner_portal.access import require_finance
+from partner_portal.models import (
+    Calculation,
+    Growth,
+    Measure,
+    PeriodKind,
+    PickupLine,
+    RebateProgram,
+    RebateStatement,
+    RebateStatementLine,
+    RebateTier,
+    StatementStatus,
+)
+from partner_portal.rebates import RebateTerms, TierBand, true_up
+
+ANCHOR_KIND = "rebate_statement"
+CANONICAL_FORMAT = "fieldcrm-rebate-statement-v1"
+_MONTHS = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}
+_AUDITED = (
+    "status",
+    "measure",
+    "ytd_measure",
+    "payout",
+    "currency",
+    "approved_by",
+    "issued_at",
+    "paid_at",
+    "sha256",
+)
+
+
+def period_end_exclusive(kind: PeriodKind, period_start: date) -> date:
+    """The first day after the period that starts on `period_start`; refuses a mid-period start."""
+    months = _MONTHS[kind]
+    if period_start.day != 1 or (period_start.month - 1) % months:
+        raise InvalidInput(
+            f"{period_start.isoformat()} does not start a {kind.value}.", code="rebate_bad_period"
+        )
+    month_index = period_start.month - 1 + months
+    return date(period_start.year + month_index // 12, month_index % 12 + 1, 1)
+
+
+def program_terms(session: Session, program: RebateProgram) -> RebateTerms:
+    """The program's settings and tiers as the pure rebate functions take them."""
+    tiers = session.scalars(
+        select(RebateTier)
+        .where(RebateTier.program_id == program.id)
+        .order_by(RebateTier.lower_bound)
+    )
+    return RebateTerms(
+        tiers=tuple(TierBand(t.lower_bound, t.upper_bound, t.rate) for t in tiers),
+        calculation=Calculation(program.calculation),
+        currency=program.currency,
+        growth=Growth(program.growth),
+        cap_measure=program.cap_measure,
+        cap_payout=program.cap_payout,
+    )
+
+
+def settle(
+    session: Session, *, actor: Principal, program_id: int, period_start: date
+) -> list[RebateStatement]:
+    """Write the draft statements of one program period; returns those this run created."""
+    require_finance(actor, to="run a settlement")
+    # runs of one program take turns: a run must see what the one before it settled
+    program = session.get(RebateProgram, program_id, with_for_update=True)
+    if program is None:
+        raise NotFound(f"No rebate program {program_id}.", entity="rebate_program")
+    kind = PeriodKind(program.period_kind)
+    end = period_end_exclusive(kind, period_start)
+    year_start = date(period_start.year, 1, 1)
+    _refuse_after_a_later_period(session, program.id, period_start)
+    prior = (year_start.replace(year=year_start.year - 1), end.replace(year=end.year - 1))
+    in_period = _between(period_start, end)
+    in_ytd = _between(year_start, end)
+    in_prior = _between(*prior)
+    measure = PickupLine.net_value if program.measure == Measure.NET_VALUE else PickupLine.quantity
+    settled = (
+        select(
+            RebateStatement.distributor_org_id,
+            func.sum(RebateStatement.payout).label("amount"),
+        )
+        .where(
+            RebateStatement.program_id == program.id,
+            RebateStatement.period_start >= year_start,
+            RebateStatement.period_start < period_start,
+        )
+        .group_by(RebateStatement.distributor_org_id)
+        .subquery()
+    )
+    totals = _program_lines(
+        select(
+            PickupLine.distributor_org_id,
+            _sum(measure, in_period),
+            _sum(measure, in_ytd),
+            _sum(measure, in_prior),
+            _sum(PickupLine.net_value, in_ytd),
+            _sum(PickupLine.net_value, in_prior),
+            func.coalesce(func.max(settled.c.amount), 0),
+        )
+        .outerjoin(settled, settled.c.distributor_org_id == PickupLine.distributor_org_id)
+        .where(or_(in_ytd, in_prior))
+        .group_by(PickupLine.distributor_org_id)
+        # a distributor without pickups this year has nothing to settle
+        .having(func.count().filter(in_ytd) > 0),
+        program,
+    )
+    terms = program_terms(session, program)
+    by_quantity = program.measure == Measure.QUANTITY
+    rows = []
+    for distributor_id, period, ytd, prior_ytd, ytd_value, prior_value, paid in session.execute(
+        totals
+    ):
+        result = true_up(
+            terms,
+            ytd_measure=ytd,
+            prior_ytd_measure=prior_ytd,
+            ytd_value=ytd_value if by_quantity else None,
+            prior_ytd_value=prior_value,
+            previously_settled=paid,
+        )
+        rows.append(
+            {
+                "distributor_org_id": distributor_id,
+                "program_id": program.id,
+                "period_start": period_start,
+                "period_end": date.fromordinal(end.toordinal() - 1),
+                "status": StatementStatus.DRAFT.value,
+                "measure": period,
+                "ytd_measure": ytd,
+                "prior_ytd_measure": prior_ytd,
+                "ytd_rebate": result.ytd_rebate,
+                "previously_settled": result.previously_settled,
+                "payout": result.payout,
+                "currency": result.currency,
+                "created_by": None if actor == SYSTEM else actor.user_id,
+            }
+        )
+    if not rows:
+        return []
+    created = dict(
+        session.execute(
+            insert(RebateStatement)
+            .values(rows)
+            .on_conflict_do_nothing(
+                index_elements=["distributor_org_id", "program_id", "period_start"]
+            )
+            .returning(RebateStatement.distributor_org_id, RebateStatement.id)
+        ).all()
+    )
+    if not created:
+        return []
+    _write_lines(session, program, created, in_period)
+    statements = list(
+        session.scalars(
+            select(RebateStatement)
+            .where(RebateStatement.id.in_(created.values()))
+            .order_by(RebateStatement.distributor_org_id)
+        )
+    )
+    for statement in statements:
+        _audit(session, actor=actor, statement=statement, action=CREATE, before=None)
+    return statements
+
+
+def _refuse_after_a_later_period(session: Session, program_id: int, period_start: date) -> None:
+    """A later period's true-up already paid this one; settling it now would pay twice."""
+    later = session.scalar(
+        select(func.min(RebateStatement.period_start)).where(
+            RebateStatement.program_id == program_id,
+            RebateStatement.period_start > period_start,
+            RebateStatement.period_start < date(period_start.year + 1, 1, 1),
+        )
+    )
+    if later is not None:
+        raise Conflict(
+            f"The period from {later.isoformat()} is settled already.",
+            code="rebate_later_period_settled",
+        )
+
+
+def _between(start: date, end: date) -> ColumnElement[bool]:
+    return and_(PickupLine.picked_on >= start, PickupLine.picked_on < end)
+
+
+def _sum(column: Any, condition: ColumnElement[bool]) -> ColumnElement[Decimal]:
+    return func.coalesce(func.sum(column).filter(condition), 0)
+
+
+def _program_lines(query: Any, program: RebateProgram) -> Any:
+    """Restrict a pickup query to the lines the program counts: its currency and family."""
+    query = query.where(PickupLine.currency == program.currency)
+    if program.product_family is not None:
+        query = query.join(ProductModel, ProductModel.id == PickupLine.product_model_id).where(
+            ProductModel.family == program.product_family
+        )
+    return query
+
+
+def _write_lines(
+    session: Session,
+    program: RebateProgram,
+    statement_ids: dict[int, int],
+    in_period: ColumnElement[bool],
+) -> None:
+    lines = _program_lines(
+        select(
+            PickupLine.distributor_org_id,
+            PickupLine.product_model_id,
+            func.sum(PickupLine.quantity),
+            func.sum(PickupLine.net_value),
+            func.count(),
+        )
+        .where(in_period, PickupLine.distributor_org_id.in_(statement_ids))
+        .group_by(PickupLine.distributor_org_id, PickupLine.product_model_id),
+        program,
+    )
+    values = [
+        {
+            "statement_id": statement_ids[distributor_id],
+            "product_model_id": product_id,
+            "quantity": quantity,
+            "net_value": net_value,
+            "line_count": count,
+        }
+        for distributor_id, product_id, quantity, net_value, count in session.execute(lines)
+    ]
+    if values:
+        session.execute(insert(RebateStatementLine), values)
+
+
+def get_statement(session: Session, *, actor: Principal, statement_id: int) -> RebateStatement:
+    """A statement its distributor or staff may see; NotFound for anyone else."""
+    statement = session.get(RebateStatement, statement_id)
+    if statement is None or not (actor.is_staff or actor.org_id == statement.distributor_org_id):
+        raise NotFound(f"No rebate statement {statement_id}.", entity="rebate_statement")
+    return statement
+
+
+def statement_lines(session: Session, *, statement_id: int) -> list[RebateStatementLine]:
+    """The lines of a statement, by product model."""
+    return list(
+        session.scalars(
+            select(RebateStatementLine)
+            .where(RebateStatementLine.statement_id == statement_id)
+            .order_by(RebateStatementLine.product_model_id)
+        )
+    )
+
+
+def approve_statement(session: Session, *, actor: Principal, statement_id: int) -> RebateStatement:
+    """Finance approves a draft; never the person who ran the settlement (four eyes)."""
+    require_finance(actor, to="approve a rebate statement")
+    statement = _locked(session, statement_id, expect=StatementStatus.DRAFT)
+    if actor == SYSTEM or actor.user_id == statement.created_by:
+        raise PermissionDenied(
+            "A statement is approved by someone other than who settled it.", code="four_eyes"
+        )
+    before = snapshot(statement, _AUDITED)
+    statement.status = StatementStatus.APPROVED
+    statement.approved_by = actor.user_id
+    statement.approved_at = utcnow()
+    _audit(session, actor=actor, statement=statement, action=UPDATE, before=before)
+    return statement
+
+
+def issue_statement(session: Session, *, actor: Principal, statement_id: int) -> RebateStatement:
+    """Issue an approved statement: its canonical rendering's SHA-256 is queued for anchoring."""
+    require_finance(actor, to="issue a rebate statement")
+    statement = _locked(session, statement_id, expect=StatementStatus.APPROVED)
+    before = snapshot(statement, _AUDITED)
+    digest = hashlib.sha256(canonical_json(session, statement)).hexdigest()
+    anchor = request_anchor(
+        session, sha256=digest, kind=ANCHOR_KIND, reference=f"rebate_statement:{statement.id}"
+    )
+    statement.status = StatementStatus.ISSUED
+    statement.issued_at = utcnow()
+    statement.sha256 = digest
+    statement.anchor_request_id = anchor.id
+    _audit(session, actor=actor, statement=statement, action=UPDATE, before=before)
+    return statement
+
+
+def mark_paid(session: Session, *, actor: Principal, statement_id: int) -> RebateStatement:
+    """Record that an issued statement was paid (or, when negative, collected)."""
+    require_finance(actor, to="mark a rebate statement paid")
+    statement = _locked(session, statement_id, expect=StatementStatus.ISSUED)
+    before = snapshot(statement, _AUDITED)
+    statement.status = StatementStatus.PAID
+    statement.paid_at = utcnow()
+    _audit(session, actor=actor, statement=statement, action=UPDATE, before=before)
+    return statement
+
+
+def canonical_json(session: Session, statement: RebateStatement) -> bytes:
+    """The statement as sorted, compact JSON: the bytes whose hash the ledger anchors."""
+    document = {
+        "format": CANONICAL_FORMAT,
+        "id": statement.id,
+        "distributor_org_id": statement.distributor_org_id,
+        "program_id": statement.program_id,
+        "period_start": statement.period_start.isoformat(),
+        "period_end": statement.period_end.isoformat(),
+        "currency": statement.currency,
+        "measure": str(statement.measure),
+        "ytd_measure": str(statement.ytd_measure),
+        "prior_ytd_measure": str(statement.prior_ytd_measure),
+        "ytd_rebate": str(statement.ytd_rebate),
+        "previously_settled": str(statement.previously_settled),
+        "payout": str(statement.payout),
+        "approved_by": statement.approved_by,
+        "lines": [
+            {
+                "product_model_id": line.product_model_id,
+                "quantity": str(line.quantity),
+                "net_value": str(line.net_value),
+                "line_count": line.line_count,
+            }
+            for line in statement_lines(session, statement_id=statement.id)
+        ],
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _locked(session: Session, statement_id: int, *, expect: StatementStatus) -> RebateStatement:
+    statement = session.get(RebateStatement, statement_id, with_for_update=True)
+    if statement is None:
+        raise NotFound(f"No rebate statement {statement_id}.", entity="rebate_statement")
+    if statement.status != expect:
+        raise IllegalTransition(
+            f"The statement is {statement.status}, not {expect.value}.",
+            code="rebate_statement_status",
+        )
+    return statement
+
+
+def _audit(
+    session: Session,
+    *,
+    actor: Principal,
+    statement: RebateStatement,
+    action: str,
+    before: dict[str, Any] | None,
+) -> None:
+    session.flush()
+    record_change(
+        session,
+        actor=actor,
+        action=action,
+        entity=RebateStatement.__tablename__,
+        entity_id=statement.id,
+        before=before,
+        after=snapshot(statement, _AUDITED),
+    )
