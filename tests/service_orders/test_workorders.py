@@ -99,9 +99,9 @@ def test_engineer_works_own_job_with_events_audit_and_time_on_site(db: Session) 
     assert [e.to_status for e in events] == ["new", "accepted", "en_route", "on_site", "on_hold"]
     assert events[-1].note == "no part"
     audited = db.scalars(
-        select(AuditLog).where(
-            AuditLog.entity == "work_order", AuditLog.entity_id == str(work_order.id)
-        )
+        select(AuditLog)
+        .where(AuditLog.entity == "work_order", AuditLog.entity_id == str(work_order.id))
+        .order_by(AuditLog.id)
     ).all()
     assert len(audited) == 5
     assert audited[-1].after is not None

@@ -56,7 +56,9 @@ def test_acknowledge_then_clear_by_hand_is_audited(db: Session) -> None:
     with pytest.raises(IllegalTransition):
         clear_alert(db, actor=dispatcher, alert_id=alert.id, reason="again")
 
-    audits = db.scalars(select(AuditLog).where(AuditLog.entity == "alerts")).all()
+    audits = db.scalars(
+        select(AuditLog).where(AuditLog.entity == "alerts").order_by(AuditLog.id)
+    ).all()
     assert [a.after["status"] for a in audits if a.entity_id == str(alert.id)] == [
         "acknowledged",
         "cleared",
