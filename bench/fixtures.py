@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,7 +32,7 @@ from crm.schemas import (
     SiteCreate,
 )
 from fieldcrm.migrate import upgrade
-from fieldcrm.services.base import service_user
+from fieldcrm.services.base import free_port, service_user
 from fieldcrm.services.mosquitto import BrokerPaths, paths, start_broker, stop_broker, write_config
 from telemetry.models import Device
 
@@ -65,12 +64,6 @@ class BenchBroker:
     port: int
     paths: BrokerPaths
     ingest_password: str
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def libpq(url: str) -> str:

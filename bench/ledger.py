@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from bench.fixtures import free_port, migrated, scratch_database
+from bench.fixtures import migrated, scratch_database
 from core.config import PROJECT_ROOT, Settings, get_settings
 from core.db import make_engine
+from fieldcrm.services.base import free_port
 from ledger.anchoring import anchor_pending
 from ledger.models import AnchorBatch, AnchorProof, AnchorRequest
 from ledger.proof import offline_problem, parse_receipt

@@ -46,10 +46,6 @@ def friendly(func: F) -> F:
     return wrapper  # type: ignore[return-value]  # same signature as func
 
 
-def _settings() -> Settings:
-    return get_settings()
-
-
 def _local_services() -> list[Any]:
     from fieldcrm.services import anvil, mosquitto, postgres
 
@@ -62,24 +58,23 @@ def services_start() -> None:
     """Create (first time) and start the local services; external ones are left alone."""
     from fieldcrm.services.secrets import ensure_secrets
 
-    settings = _settings()
+    settings = get_settings()
     ensure_secrets(settings.var_dir)
     get_settings.cache_clear()
-    settings = _settings()
+    settings = get_settings()
     for module in _local_services():
         name = module.__name__.rsplit(".", 1)[-1]
         with console.status(f"starting {name}"):
             module.start(settings)
-        console.print(
-            f"[green]✓[/green] {module.status(settings).name}: {module.status(settings).detail}"
-        )
+        state = module.status(settings)
+        console.print(f"[green]✓[/green] {state.name}: {state.detail}")
 
 
 @services_app.command("stop")
 @friendly
 def services_stop() -> None:
     """Stop the local services (anvil saves its state on the way out)."""
-    settings = _settings()
+    settings = get_settings()
     for module in reversed(_local_services()):
         module.stop(settings)
         console.print(f"stopped {module.__name__.rsplit('.', 1)[-1]}")
@@ -89,7 +84,7 @@ def services_stop() -> None:
 @friendly
 def services_status() -> None:
     """Show whether each local service runs."""
-    settings = _settings()
+    settings = get_settings()
     table = Table("service", "running", "where")
     down = False
     for module in _local_services():
@@ -109,7 +104,7 @@ def migrate() -> None:
     """Bring the database schema to the latest migration."""
     from fieldcrm.migrate import upgrade
 
-    settings = _settings()
+    settings = get_settings()
     connect_database(settings).close()
     with console.status("migrating"):
         upgrade(settings.resolved_database_url())
@@ -122,7 +117,7 @@ def doctor() -> None:
     """Check every service, extension and file the product needs, and say how to fix gaps."""
     from fieldcrm.doctor import run_checks
 
-    checks = run_checks(_settings())
+    checks = run_checks(get_settings())
     table = Table("check", "ok", "detail", "fix")
     for check in checks:
         table.add_row(
@@ -142,7 +137,7 @@ def web(host: str | None = None, port: int | None = None, workers: int = 1) -> N
     """Serve the web app (JSON API, pages, SSE) with uvicorn."""
     import uvicorn
 
-    settings = _settings()
+    settings = get_settings()
     connect_database(settings).close()
     uvicorn.run(
         "fieldcrm.app:create_app",
@@ -165,7 +160,7 @@ def worker() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    connect_database(_settings()).close()
+    connect_database(get_settings()).close()
     run_worker()
 
 
@@ -189,7 +184,7 @@ def ingest(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = _settings()
+    settings = get_settings()
     connect_database(settings).close()
     if metrics_port:
         start_http_server(metrics_port, addr="127.0.0.1")
@@ -236,7 +231,7 @@ def seed(
     if not demo:
         console.print("nothing to do: pass --demo")
         raise typer.Exit(1)
-    connect_database(_settings()).close()
+    connect_database(get_settings()).close()
     logins = seed_demo(only_if_empty=if_empty)
     print_logins(Console(), logins)
 
@@ -252,7 +247,7 @@ def up(
 
     services_start()
     migrate()
-    settings = _settings()
+    settings = get_settings()
     require_broker(settings)
     processes = [
         Process("web", process_argv("web")),
@@ -295,7 +290,7 @@ def ledger_verify(
 
     try:
         verdict = verify(
-            receipt.read_bytes(), file.read_bytes(), rpc_url or _settings().resolved_rpc_url()
+            receipt.read_bytes(), file.read_bytes(), rpc_url or get_settings().resolved_rpc_url()
         )
     except ChainUnavailable as exc:
         console.print(f"[red]error:[/red] the chain cannot be reached: {exc}", highlight=False)

@@ -14,7 +14,7 @@ from telemetry.alerts.models import AlertStatus
 from telemetry.alerts.service import acknowledge_alert, clear_alert, list_alerts
 from telemetry.devices import provision_device, revoke_device
 from telemetry.queries import dead_letters as letters
-from telemetry.queries.devices import device_overview
+from telemetry.queries.devices import DeviceRow, device_overview
 from telemetry.queries.latest import latest_values
 from telemetry.queries.series import chart_series
 from telemetry.schemas import (
@@ -25,7 +25,6 @@ from telemetry.schemas import (
     DeadLetterRead,
     DeadLettersRead,
     DeviceProvision,
-    DeviceRead,
     DeviceStatusRead,
     ProvisionedDeviceRead,
     SeriesRead,
@@ -41,9 +40,9 @@ _WRONG_STATE: _Responses = {409: {"description": "Not possible in the alert's cu
 
 
 @router.get("/devices")
-def list_devices(session: SessionDep, principal: CurrentPrincipal) -> list[DeviceRead]:
+def list_devices(session: SessionDep, principal: CurrentPrincipal) -> list[DeviceRow]:
     """Visible assets with their device, last report, health score and open alert count."""
-    return [DeviceRead.model_validate(row) for row in device_overview(session, principal=principal)]
+    return list(device_overview(session, principal=principal))
 
 
 @router.post(

@@ -11,22 +11,6 @@ class _Read(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class DeviceRead(_Read):
-    """An asset of the installed base with its device, last report, health and open alerts."""
-
-    asset_id: int
-    serial: str
-    model: str
-    site: str
-    owner: str
-    device_id: int | None
-    device_key: str | None
-    device_status: str | None
-    last_seen: datetime | None
-    health_score: int | None
-    open_alerts: int
-
-
 class DeviceProvision(BaseModel):
     """The asset that gets a new device identity."""
 

@@ -26,6 +26,21 @@ class MetricSpec:
     crit_low: float | None
     crit_high: float | None
 
+    @classmethod
+    def of(cls, m: MetricDefinition) -> MetricSpec:
+        """The spec of a product model's metric definition."""
+        return cls(
+            m.key,
+            m.position,
+            m.unit,
+            m.min_value,
+            m.max_value,
+            m.warn_low,
+            m.warn_high,
+            m.crit_low,
+            m.crit_high,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class DeviceProfile:
@@ -67,17 +82,7 @@ def load_profiles(session: Session, *, keys: set[str] | None = None) -> dict[str
         for m in session.scalars(
             select(MetricDefinition).where(MetricDefinition.product_model_id.in_(model_ids))
         ):
-            specs[m.product_model_id][m.key] = MetricSpec(
-                m.key,
-                m.position,
-                m.unit,
-                m.min_value,
-                m.max_value,
-                m.warn_low,
-                m.warn_high,
-                m.crit_low,
-                m.crit_high,
-            )
+            specs[m.product_model_id][m.key] = MetricSpec.of(m)
     return {
         device.key: DeviceProfile(
             device.id,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from core.config import Settings, get_settings, secrets_file
 from core.db import make_engine
 from fieldcrm.migrate import upgrade
 from fieldcrm.services import postgres
-from fieldcrm.services.base import service_user
+from fieldcrm.services.base import free_port, service_user
 from fieldcrm.services.mosquitto import paths, start_broker, stop_broker, write_config
 from fieldcrm.services.secrets import ensure_secrets
 from tests.brokers import LocalBroker
@@ -55,12 +54,6 @@ def db(db_engine: Engine) -> Iterator[Session]:
         conn.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def mqtt_broker(worker_id: str) -> Iterator[LocalBroker]:
     """A broker of our own per test worker, on a free port, stopped at the end."""
@@ -68,7 +61,7 @@ def mqtt_broker(worker_id: str) -> Iterator[LocalBroker]:
     user = service_user("mosquitto")
     # per process: two test runs at once (two developers' terminals) must not share a broker
     broker_paths = paths(settings.var_dir / "test", user, name=f"mosquitto-{os.getpid()}")
-    port = _free_port()
+    port = free_port()
     # a fresh store: sessions of earlier runs would join $share groups as offline members
     shutil.rmtree(broker_paths.root / "data", ignore_errors=True)
     write_config(broker_paths, port=port, user=user)
@@ -108,7 +101,7 @@ def ingest_world(mqtt_broker: LocalBroker, worker_id: str) -> Iterator[IngestWor
     """Its own cluster, so fault tests may restart the database without disturbing others."""
     var_dir = get_settings().var_dir / "test" / f"ingest-{os.getpid()}"
     ensure_secrets(var_dir)
-    base = Settings(_env_file=secrets_file(var_dir), var_dir=var_dir, pg_port=_free_port())  # type: ignore[call-arg]  # pydantic-settings init kwarg
+    base = Settings(_env_file=secrets_file(var_dir), var_dir=var_dir, pg_port=free_port())  # type: ignore[call-arg]  # pydantic-settings init kwarg
     postgres.start(base)
     upgrade(base.resolved_database_url())
     settings = base.model_copy(

@@ -9,7 +9,13 @@ import time
 from pathlib import Path
 
 from core.config import PROJECT_ROOT, Settings
-from fieldcrm.services.base import ServiceError, ServiceStatus, port_open, wait_for_port
+from fieldcrm.services.base import (
+    ServiceError,
+    ServiceStatus,
+    port_open,
+    process_alive,
+    wait_for_port,
+)
 
 _CHAIN_ID = 31337
 
@@ -75,7 +81,7 @@ def stop(settings: Settings) -> None:
     except ProcessLookupError:
         return
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and _running(pid):
+    while time.monotonic() < deadline and process_alive(pid):
         time.sleep(0.05)
     (_dir(settings) / "anvil.pid").unlink(missing_ok=True)
 
@@ -84,7 +90,7 @@ def status(settings: Settings) -> ServiceStatus:
     if not settings.uses_local_chain:
         return ServiceStatus("anvil", True, "external (FIELDCRM_LEDGER_RPC_URL)")
     pid = _pid(settings)
-    running = pid is not None and _running(pid) and port_open(settings.chain_port)
+    running = pid is not None and process_alive(pid) and port_open(settings.chain_port)
     return ServiceStatus("anvil", running, f"127.0.0.1:{settings.chain_port} ({_dir(settings)})")
 
 
@@ -93,11 +99,3 @@ def _pid(settings: Settings) -> int | None:
         return int((_dir(settings) / "anvil.pid").read_text().strip())
     except (FileNotFoundError, ValueError):
         return None
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state != "Z"

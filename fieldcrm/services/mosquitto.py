@@ -25,6 +25,7 @@ from fieldcrm.services.base import (
     ServiceError,
     ServiceStatus,
     port_open,
+    process_alive,
     run,
     service_user,
     state_dir,
@@ -159,7 +160,7 @@ def stop_broker(p: BrokerPaths, *, kill: bool = False) -> None:
     except ProcessLookupError:
         return
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and process_alive(pid):
         time.sleep(0.05)
     if kill:
         p.pid_file.unlink(missing_ok=True)
@@ -224,21 +225,6 @@ def _read_pid(pid_file: Path) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child still answers kill(0); treat it as gone
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state != "Z"
-
-
 def _pid_alive(pid_file: Path) -> bool:
     pid = _read_pid(pid_file)
-    return pid is not None and _alive(pid)
+    return pid is not None and process_alive(pid)

@@ -7,6 +7,8 @@ controls shared_preload_libraries and its config without touching other database
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -19,6 +21,7 @@ from fieldcrm.services.base import (
     ServiceError,
     ServiceStatus,
     as_user,
+    is_root,
     port_open,
     run,
     service_user,
@@ -174,15 +177,11 @@ def _write_conf(data: Path, root: Path, settings: Settings) -> None:
     if include not in main_conf.read_text():
         with main_conf.open("a") as out:
             out.write(include)
-    if os.geteuid() == 0:
-        import shutil
-
+    if is_root():
         for path in (conf, socket_dir):
             shutil.chown(path, "postgres", "postgres")
 
 
 def _ids(user: str) -> tuple[int, int]:
-    import pwd
-
     entry = pwd.getpwnam(user)
     return entry.pw_uid, entry.pw_gid

@@ -186,17 +186,4 @@ def _gather_facts(session: Session, ids: list[int]) -> dict[int, AssetFacts]:
 
 def _metric_specs(session: Session, model_ids: set[int]) -> dict[tuple[int, int], MetricSpec]:
     query = select(MetricDefinition).where(MetricDefinition.product_model_id.in_(model_ids))
-    return {
-        (m.product_model_id, m.position): MetricSpec(
-            m.key,
-            m.position,
-            m.unit,
-            m.min_value,
-            m.max_value,
-            m.warn_low,
-            m.warn_high,
-            m.crit_low,
-            m.crit_high,
-        )
-        for m in session.scalars(query)
-    }
+    return {(m.product_model_id, m.position): MetricSpec.of(m) for m in session.scalars(query)}

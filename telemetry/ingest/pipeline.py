@@ -181,9 +181,9 @@ class Ingest:
                 batch.append(self.inbox.get(timeout=remaining))
             except queue.Empty:
                 break
-        stale = [m for m in batch if m.generation != self.client.generation]
         # messages of an earlier connection come again from the broker; drop these copies
-        return [m for m in batch if m not in stale] if stale else batch
+        current = self.client.generation
+        return [m for m in batch if m.generation == current]
 
     def _store_with_retry(self, batch: list[Message], stop: threading.Event | None) -> bool:
         delay = 0.2

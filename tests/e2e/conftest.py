@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from sqlalchemy.engine import make_url
 from core.config import PROJECT_ROOT, get_settings
 from core.jobs import libpq_conninfo
 from fieldcrm.migrate import upgrade
+from fieldcrm.services.base import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags Chromium keeps dialling out on a closed network.
@@ -40,12 +40,6 @@ RESULTS = PROJECT_ROOT / "test-results"
 class LiveServer:
     url: str
     console_errors: list[str] = field(default_factory=list)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _recreate_database(url: str) -> None:
@@ -69,7 +63,7 @@ def live_server(worker_id: str) -> Iterator[LiveServer]:
     env = {**os.environ, "FIELDCRM_DATABASE_URL": url}
     cli = [sys.executable, "-m", "fieldcrm.cli"]
     subprocess.run([*cli, "seed", "--demo"], env=env, check=True, capture_output=True, timeout=120)
-    port = _free_port()
+    port = free_port()
     log = RESULTS / f"e2e-server-{worker_id}.log"
     RESULTS.mkdir(exist_ok=True)
     with log.open("wb") as out:

@@ -12,15 +12,10 @@ from pathlib import Path
 import pytest
 
 from core.config import PROJECT_ROOT, Settings, get_settings
+from fieldcrm.services.base import free_port
 from tests.fieldcrm.conftest import browser  # noqa: F401  # re-exported fixture
 
 ANVIL = PROJECT_ROOT / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
