@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     service_orders_signature_max_bytes: int = 256 * 1024
     service_orders_intake_debounce_ms: int = 200
 
+    # uploaded files (partner documents, training videos) under server-generated names
+    upload_dir: Path | None = None
+    upload_max_bytes: int = 50 * 1024 * 1024
+    video_max_bytes: int = 500 * 1024 * 1024
+    # e-mail for notifications: smtp://[user:password@]host[:port]; unset = in-app only
+    smtp_url: SecretStr | None = None
+    mail_from: str = "fieldcrm@localhost"
+
     session_max_age_hours: int = 12
     login_max_failures: int = 5
     login_window_minutes: int = 15
@@ -107,6 +115,9 @@ class Settings(BaseSettings):
                 "external server (tests never run in the application database)"
             )
         return self._local_database_url(f"{LOCAL_DB_NAME}_test")
+
+    def resolved_upload_dir(self) -> Path:
+        return self.upload_dir or self.var_dir / "uploads"
 
     def resolved_public_url(self) -> str:
         scheme = "https" if self.https else "http"

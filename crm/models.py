@@ -202,3 +202,43 @@ class AuditLog(Base):
     entity_id: Mapped[str] = mapped_column(String(64))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class Capability(StrEnum):
+    """What a user may do beyond their role: a staff position or a partner admin."""
+
+    PARTNER_ADMIN = "partner_admin"
+    FINANCE = "finance"
+    SALES_MANAGER = "sales_manager"
+    DIRECTOR = "director"
+    CHANNEL_MANAGER = "channel_manager"
+
+
+class UserCapability(Base):
+    """A capability a user holds; approval steps name the capability that decides them."""
+
+    __tablename__ = "user_capabilities"
+    __table_args__ = (CheckConstraint(_in_values("capability", Capability), name="capability"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    capability: Mapped[str] = mapped_column(String(32), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+class Notification(Base):
+    """A message in one user's inbox (shown in the app; e-mailed when SMTP is configured)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # a path inside the app, e.g. /portal/inquiries/12
+    link: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]
