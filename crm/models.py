@@ -10,6 +10,7 @@ from typing import Any
 from geoalchemy2 import Geography
 from geoalchemy2.elements import WKBElement, WKTElement
 from sqlalchemy import (
+    CHAR,
     BigInteger,
     CheckConstraint,
     Date,
@@ -129,6 +130,9 @@ class ProductModel(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     family: Mapped[str] = mapped_column(String(64))
+    # the manufacturer's list price per unit (quotes and inquiries start from it)
+    list_price: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    list_currency: Mapped[str | None] = mapped_column(CHAR(3))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 

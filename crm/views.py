@@ -28,7 +28,6 @@ from crm.service import authenticate
 router = APIRouter(include_in_schema=False)
 
 DistributorPrincipal = Annotated[Principal, Depends(require_role(Role.DISTRIBUTOR))]
-CustomerPrincipal = Annotated[Principal, Depends(require_role(Role.CUSTOMER))]
 
 
 def home_path(principal: Principal) -> str:
@@ -113,16 +112,11 @@ def staff_home(request: Request, session: SessionDep, principal: StaffPrincipal)
     )
 
 
-@router.get("/portal")
-def distributor_home(
+@router.get("/portal/equipment")
+def distributor_equipment(
     request: Request, session: SessionDep, principal: DistributorPrincipal
 ) -> Response:
     return _installed_base_page(request, session, principal, "Your customers' equipment")
-
-
-@router.get("/customer")
-def customer_home(request: Request, session: SessionDep, principal: CustomerPrincipal) -> Response:
-    return _installed_base_page(request, session, principal, "Your devices")
 
 
 def _installed_base_page(

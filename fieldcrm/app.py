@@ -40,10 +40,16 @@ ROUTER_MODULES: tuple[str, ...] = (
     "service_orders.certificate_views",
     "ledger.routes",
     "ledger.views",
+    "crm.notification_views",
     "partner_portal.routes",
     "partner_portal.views",
+    "partner_portal.staff_views",
+    "partner_portal.library_views",
+    "partner_portal.inquiry_views",
+    "partner_portal.contract_views",
     "customer_app.routes",
     "customer_app.views",
+    "customer_app.staff_views",
 )
 """Modules whose `router` is included when the module exists; missing ones are skipped."""
 

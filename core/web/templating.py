@@ -33,17 +33,35 @@ _NAV_BY_ROLE: dict[Role, list[tuple[str, str]]] = {
         ("Dashboard", "/staff"),
         ("Dispatch", "/staff/dispatch"),
         ("Devices", "/staff/devices"),
+        ("Partners", "/staff/partners"),
+        ("Approvals", "/staff/approvals"),
+        ("Satisfaction", "/staff/satisfaction"),
         ("Dead letters", "/staff/dead-letters"),
     ],
     Role.DISPATCHER: [
         ("Dashboard", "/staff"),
         ("Dispatch", "/staff/dispatch"),
         ("Devices", "/staff/devices"),
+        ("Approvals", "/staff/approvals"),
+        ("Satisfaction", "/staff/satisfaction"),
         ("Dead letters", "/staff/dead-letters"),
     ],
     Role.ENGINEER: [("My jobs", "/engineer")],
-    Role.DISTRIBUTOR: [("Portal", "/portal")],
-    Role.CUSTOMER: [("My devices", "/customer")],
+    Role.DISTRIBUTOR: [
+        ("Dashboard", "/portal"),
+        ("Documents", "/portal/documents"),
+        ("Training", "/portal/training"),
+        ("Pickups", "/portal/pickups"),
+        ("Statements", "/portal/statements"),
+        ("Inquiries", "/portal/inquiries"),
+        ("Contracts", "/portal/contracts"),
+        ("Users", "/portal/users"),
+    ],
+    Role.CUSTOMER: [
+        ("My devices", "/customer"),
+        ("Service", "/customer/service"),
+        ("Alerts", "/customer/watches"),
+    ],
 }
 _ANONYMOUS_NAV = [("Login", "/login")]
 
