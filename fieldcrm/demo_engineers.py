@@ -11,19 +11,25 @@ from core.auth.principal import SYSTEM
 from core.auth.roles import Role
 from core.db import utcnow
 from crm.models import User
+from fieldcrm.seed import TOWNS
 from service_orders.engineers import SkillIn, add_shift, create_engineer
 from service_orders.models import Engineer
 
-# home bases around Munich; the demo customers' sites are spread over the same area
-_BASES = [
-    (48.137, 11.575),
-    (48.262, 11.668),
-    (48.050, 11.300),
-    (48.400, 11.740),
-    (48.000, 11.520),
-    (48.180, 11.420),
-]
+# home bases: Munich and the towns the demo customers are in
+_BASES = [(48.137, 11.575), (48.262, 11.668)] + [(lat, lon) for _, lat, lon in TOWNS]
 _FAMILIES = ("excavator", "compressor", "chiller", "generator")
+
+
+def _skills(index: int, certified: date) -> list[SkillIn]:
+    """The first engineers can do everything (demo logins); the rest specialise."""
+    if index < 2:
+        return [SkillIn(family=f, level=2, certified_until=certified) for f in _FAMILIES]
+    first = _FAMILIES[index % len(_FAMILIES)]
+    second = _FAMILIES[(index + 1 + index // 4) % len(_FAMILIES)]
+    return [
+        SkillIn(family=first, level=1 + index % 3, certified_until=certified),
+        *([SkillIn(family=second, level=1, certified_until=certified)] if second != first else []),
+    ]
 
 
 def ensure_demo_engineers(session: Session) -> int:
@@ -43,9 +49,7 @@ def ensure_demo_engineers(session: Session) -> int:
             user_id=user.id,
             home_lat=lat,
             home_lon=lon,
-            skills=[
-                SkillIn(family=family, level=2, certified_until=certified) for family in _FAMILIES
-            ],
+            skills=_skills(index, certified),
         )
         # the demo runs at any hour: one long shift instead of a rota
         add_shift(

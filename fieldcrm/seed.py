@@ -1,7 +1,9 @@
 """`fieldcrm seed --demo`: a small, believable data set, created through the service layer.
 
 Idempotent: when the demo admin exists nothing is created again. Deterministic (seeded RNG).
-The full demo fleet (200+ assets, engineers, distributors' history) grows with later issues.
+Staff with their capabilities, 22 engineers, 5 distributors in different tiers, 30 customers
+with sites around Munich and 200+ assets; the partner portal's history is added by
+fieldcrm.demo_portal.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from sqlalchemy.orm import Session
 from core.auth.principal import SYSTEM
 from core.auth.roles import Role
 from core.db import get_sessionmaker
-from crm.models import OrgKind, User
+from crm.capabilities import grant
+from crm.models import Capability, Organization, OrgKind, User
 from crm.schemas import (
     AssetCreate,
     MetricDefinitionCreate,
@@ -35,6 +38,8 @@ from crm.service import (
     create_site,
     create_user,
 )
+from fieldcrm.demo_portal import seed_portal
+from partner_portal.models import DistributorProfile
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105  # printed by `make run`; demo data only
 DEMO_DOMAIN = "fieldcrm.demo"
@@ -58,6 +63,8 @@ _MODELS: list[tuple[str, str, str, list[_Metric]]] = [
             ("oil_temp", "Oil temperature", "°C", -30, 150, 90, 105),
             ("engine_rpm", "Engine speed", "rpm", 0, 3000, 2400, 2700),
             ("vibration", "Vibration", "mm/s", 0, 100, 7.1, 11.2),
+            ("fuel_level", "Fuel level", "%", 0, 100, None, None),
+            ("hour_meter", "Hour meter", "h", 0, 200000, None, None),
         ],
     ),
     (
@@ -67,6 +74,7 @@ _MODELS: list[tuple[str, str, str, list[_Metric]]] = [
         [
             ("discharge_pressure", "Discharge pressure", "bar", 0, 20, 11, 13),
             ("discharge_temp", "Discharge temperature", "°C", -20, 200, 100, 115),
+            ("oil_temp", "Oil temperature", "°C", -20, 150, 85, 100),
             ("vibration", "Vibration", "mm/s", 0, 100, 4.5, 7.1),
         ],
     ),
@@ -92,8 +100,12 @@ _MODELS: list[tuple[str, str, str, list[_Metric]]] = [
     ),
 ]
 
-# Customers in and around Munich, each with sites (name, address, lat, lon).
-_CUSTOMERS = [
+# list prices per unit (EUR), used by inquiries and quotes
+_LIST_PRICES = {"EX-220": "185000", "AC-75": "24500", "CH-400": "96000", "GN-500": "72000"}
+
+# The first four customers keep the names and sites of the first demo (tests and docs refer to
+# them); the rest are spread over southern Bavaria: (town, lat, lon).
+_FIRST_CUSTOMERS = [
     (
         "Isar Bau GmbH",
         0,
@@ -117,7 +129,65 @@ _CUSTOMERS = [
         [("Substation Erding", "Anton-Bruckner-Str. 2, Erding", 48.3060, 11.9070)],
     ),
 ]
-_DISTRIBUTORS = ["Alpen Distribution GmbH", "Donau Partner KG"]
+TOWNS = [
+    ("Augsburg", 48.371, 10.898),
+    ("Ingolstadt", 48.766, 11.425),
+    ("Landshut", 48.537, 12.152),
+    ("Rosenheim", 47.856, 12.128),
+    ("Freising", 48.403, 11.749),
+    ("Dachau", 48.260, 11.434),
+    ("Fürstenfeldbruck", 48.178, 11.255),
+    ("Weilheim", 47.840, 11.142),
+    ("Garmisch-Partenkirchen", 47.492, 11.095),
+    ("Bad Tölz", 47.760, 11.557),
+    ("Wasserburg", 48.060, 12.233),
+    ("Mühldorf", 48.247, 12.522),
+    ("Pfaffenhofen", 48.530, 11.505),
+    ("Kaufbeuren", 47.880, 10.622),
+    ("Landsberg", 48.048, 10.883),
+    ("Neuburg", 48.733, 11.183),
+    ("Moosburg", 48.470, 11.937),
+    ("Ebersberg", 48.077, 11.970),
+    ("Holzkirchen", 47.884, 11.697),
+    ("Miesbach", 47.789, 11.834),
+    ("Traunstein", 47.868, 12.643),
+    ("Schrobenhausen", 48.561, 11.262),
+    ("Aichach", 48.457, 11.134),
+    ("Friedberg", 48.357, 10.984),
+    ("Germering", 48.133, 11.368),
+    ("Regensburg", 49.013, 12.101),
+]
+_TRADES = ["Bau", "Kältetechnik", "Logistik", "Stadtwerke", "Beton", "Agrar", "Klinikum"]
+_STREETS = ["Industriestr.", "Gewerbering", "Hauptstr.", "Bahnhofstr.", "Am Werk"]
+_CUSTOMER_COUNT = 30
+_ASSETS_PER_SITE = (4, 7)
+# (name, region, partner tier)
+_DISTRIBUTORS = [
+    ("Alpen Distribution GmbH", "Bavaria South", "gold"),
+    ("Donau Partner KG", "Bavaria North", "silver"),
+    ("Inn Maschinen GmbH", "Bavaria East", "platinum"),
+    ("Lech Technik AG", "Swabia", "silver"),
+    ("Zugspitz Service GmbH", "Alpine", "gold"),
+]
+# staff: (role, e-mail local part, name, capabilities)
+_STAFF = [
+    (Role.ADMIN, "admin", "Alex Admin", (Capability.CHANNEL_MANAGER,)),
+    (Role.DISPATCHER, "dispatcher", "Dana Dispatcher", ()),
+    (Role.ADMIN, "finance", "Frieda Finance", (Capability.FINANCE,)),
+    (Role.ADMIN, "sales", "Sam Sales", (Capability.SALES_MANAGER,)),
+    (Role.ADMIN, "director", "Dora Director", (Capability.DIRECTOR,)),
+]
+_FIRST_NAMES = [
+    "Erik", "Eva", "Jonas", "Lena", "Lukas", "Mia", "Felix", "Sophie", "Paul", "Hanna",
+    "Max", "Lea", "Tim", "Anna", "Ben", "Laura", "Noah", "Julia", "Elias", "Marie",
+    "Leon", "Clara",
+]  # fmt: skip
+_LAST_NAMES = [
+    "Engineer", "Engineer", "Huber", "Wagner", "Bauer", "Maier", "Schmid", "Fischer",
+    "Weber", "Koch", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz",
+    "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange",
+]  # fmt: skip
+ENGINEER_COUNT = len(_FIRST_NAMES)
 
 
 def seed_demo(*, only_if_empty: bool = False) -> list[Login]:
@@ -127,7 +197,10 @@ def seed_demo(*, only_if_empty: bool = False) -> list[Login]:
             return _existing_logins(session)
         if session.scalar(select(User.id).where(User.email == f"admin@{DEMO_DOMAIN}")):
             return _existing_logins(session)
-        _create(session, random.Random(42))  # noqa: S311  # reproducible demo data, not secrets
+        rng = random.Random(42)  # noqa: S311  # reproducible demo data, not secrets
+        _create(session, rng)
+        session.flush()
+        seed_portal(session, rng, today=date.today())
         return _existing_logins(session)
 
 
@@ -137,26 +210,16 @@ def _create(session: Session, rng: random.Random) -> None:
         actor=SYSTEM,
         data=OrganizationCreate(kind=OrgKind.MANUFACTURER, name="Nordwind Machinery"),
     )
-    for role, local, name in [
-        (Role.ADMIN, "admin", "Alex Admin"),
-        (Role.DISPATCHER, "dispatcher", "Dana Dispatcher"),
-        (Role.ENGINEER, "engineer", "Erik Engineer"),
-        (Role.ENGINEER, "engineer2", "Eva Engineer"),
-    ]:
-        _user(session, maker.id, role, local, name)
-    distributors = []
-    for index, name in enumerate(_DISTRIBUTORS):
-        org = create_organization(
-            session, actor=SYSTEM, data=OrganizationCreate(kind=OrgKind.DISTRIBUTOR, name=name)
-        )
-        distributors.append(org)
+    for role, local, name, capabilities in _STAFF:
+        user = _user(session, maker.id, role, local, name)
+        for capability in capabilities:
+            grant(session, user_id=user.id, capability=capability)
+    for index in range(ENGINEER_COUNT):
+        local = "engineer" if index == 0 else f"engineer{index + 1}"
         _user(
-            session,
-            org.id,
-            Role.DISTRIBUTOR,
-            "distributor" if index == 0 else f"distributor{index + 1}",
-            f"Partner {name.split()[0]}",
+            session, maker.id, Role.ENGINEER, local, f"{_FIRST_NAMES[index]} {_LAST_NAMES[index]}"
         )
+    distributors = [_distributor(session, index, *spec) for index, spec in enumerate(_DISTRIBUTORS)]
     models = [
         create_product_model(
             session,
@@ -179,7 +242,10 @@ def _create(session: Session, rng: random.Random) -> None:
         )
         for code, name, family, metrics in _MODELS
     ]
-    for index, (name, distributor, sites) in enumerate(_CUSTOMERS):
+    for model in models:
+        model.list_price = Decimal(_LIST_PRICES[model.code])
+        model.list_currency = "EUR"
+    for index, (name, distributor, sites) in enumerate(_customers(rng)):
         customer = create_organization(
             session,
             actor=SYSTEM,
@@ -202,7 +268,7 @@ def _create(session: Session, rng: random.Random) -> None:
                     org_id=customer.id, name=site_name, address=address, lat=lat, lon=lon
                 ),
             )
-            for _ in range(3):
+            for _ in range(rng.randint(*_ASSETS_PER_SITE)):
                 model = rng.choice(models)
                 installed = date(2022, 1, 1) + timedelta(days=rng.randrange(900))
                 create_asset(
@@ -220,8 +286,46 @@ def _create(session: Session, rng: random.Random) -> None:
                 )
 
 
-def _user(session: Session, org_id: int, role: Role, local: str, name: str) -> None:
-    create_user(
+_Site = tuple[str, str, float, float]
+
+
+def _customers(rng: random.Random) -> list[tuple[str, int, list[_Site]]]:
+    """The first demo's four customers, then generated ones around the towns of TOWNS."""
+    customers = list(_FIRST_CUSTOMERS)
+    for index in range(_CUSTOMER_COUNT - len(customers)):
+        town, lat, lon = TOWNS[index % len(TOWNS)]
+        trade = _TRADES[index % len(_TRADES)]
+        sites: list[_Site] = []
+        for number in range(1 if index % 3 else 2):
+            street = rng.choice(_STREETS)
+            sites.append(
+                (
+                    f"{town} {'Werk' if number == 0 else 'Lager'}",
+                    f"{street} {rng.randrange(1, 90)}, {town}",
+                    round(lat + rng.uniform(-0.03, 0.03), 4),
+                    round(lon + rng.uniform(-0.04, 0.04), 4),
+                )
+            )
+        customers.append((f"{town} {trade}", index % len(_DISTRIBUTORS), sites))
+    return customers
+
+
+def _distributor(session: Session, index: int, name: str, region: str, tier: str) -> Organization:
+    org = create_organization(
+        session, actor=SYSTEM, data=OrganizationCreate(kind=OrgKind.DISTRIBUTOR, name=name)
+    )
+    session.add(DistributorProfile(org_id=org.id, tier=tier, region=region))
+    suffix = "" if index == 0 else str(index + 1)
+    admin = _user(
+        session, org.id, Role.DISTRIBUTOR, f"distributor{suffix}", f"Partner {name.split()[0]}"
+    )
+    grant(session, user_id=admin.id, capability=Capability.PARTNER_ADMIN)
+    _user(session, org.id, Role.DISTRIBUTOR, f"sales{suffix}.partner", f"{name.split()[0]} Sales")
+    return org
+
+
+def _user(session: Session, org_id: int, role: Role, local: str, name: str) -> User:
+    return create_user(
         session,
         actor=SYSTEM,
         data=UserCreate(
@@ -241,11 +345,20 @@ def _existing_logins(session: Session) -> list[Login]:
     return [Login(user.role, user.email, user.full_name) for user in users]
 
 
-def print_logins(console: Console, logins: list[Login]) -> None:
+def print_logins(console: Console, logins: list[Login], *, per_role: int = 2) -> None:
+    """The demo logins: every staff login, a few of the other roles (the README gives the
+    naming pattern of the rest)."""
     if not logins:
         console.print("no demo users (the database already had other users)")
         return
-    table = Table("role", "e-mail", "name", title=f"Demo logins (password: {DEMO_PASSWORD})")
+    by_role: dict[str, list[Login]] = {}
     for login in logins:
-        table.add_row(login.role, login.email, login.name)
+        by_role.setdefault(login.role, []).append(login)
+    table = Table("role", "e-mail", "name", title=f"Demo logins (password: {DEMO_PASSWORD})")
+    for role, group in by_role.items():
+        limit = len(group) if role in {Role.ADMIN, Role.DISPATCHER} else per_role
+        for login in group[:limit]:
+            table.add_row(login.role, login.email, login.name)
+        if len(group) > limit:
+            table.add_row(role, f"... and {len(group) - limit} more", "")
     console.print(table)

@@ -4,7 +4,13 @@ from crm.service.assets import asset_visibility, create_asset, get_asset, list_a
 from crm.service.catalog import create_product_model, metric_definitions
 from crm.service.organizations import create_organization, list_organizations
 from crm.service.sites import NearbySite, create_contact, create_site, nearest_sites
-from crm.service.users import authenticate, create_user, set_password, update_user
+from crm.service.users import (
+    authenticate,
+    create_user,
+    principal_of,
+    set_password,
+    update_user,
+)
 
 __all__ = [
     "NearbySite",
@@ -21,6 +27,7 @@ __all__ = [
     "list_organizations",
     "metric_definitions",
     "nearest_sites",
+    "principal_of",
     "set_password",
     "update_user",
 ]

@@ -134,13 +134,7 @@ def authenticate(session: Session, *, email: str, password: str, client: str) ->
     user.last_login_at = utcnow()
     clear_login_failures(session, email=email)
     session.flush()
-    principal = Principal(
-        user_id=user.id,
-        org_id=user.org_id,
-        role=Role(user.role),
-        name=user.full_name,
-        email=user.email,
-    )
+    principal = principal_of(user)
     record_change(
         session,
         actor=principal,
@@ -151,6 +145,17 @@ def authenticate(session: Session, *, email: str, password: str, client: str) ->
         after={"client": client},
     )
     return principal
+
+
+def principal_of(user: User) -> Principal:
+    """The principal a user acts as (jobs and the demo seed act for real users too)."""
+    return Principal(
+        user_id=user.id,
+        org_id=user.org_id,
+        role=Role(user.role),
+        name=user.full_name,
+        email=user.email,
+    )
 
 
 def _require_role_fits_org(session: Session, *, org_id: int, role: Role) -> None:

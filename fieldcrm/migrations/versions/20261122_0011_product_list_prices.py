@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0011_product_list_prices"
 down_revision: str | None = "0010_portal_and_customer"
 branch_labels: str | Sequence[str] | None = None
