@@ -11,7 +11,7 @@ from core.auth.principal import SYSTEM
 from core.auth.roles import Role
 from core.db import utcnow
 from crm.models import User
-from fieldcrm.seed import TOWNS
+from fieldcrm.demo_places import TOWNS
 from service_orders.engineers import SkillIn, add_shift, create_engineer
 from service_orders.models import Engineer
 

@@ -38,7 +38,10 @@ from crm.service import (
     create_site,
     create_user,
 )
+from fieldcrm.demo_engineers import ensure_demo_engineers
+from fieldcrm.demo_places import TOWNS
 from fieldcrm.demo_portal import seed_portal
+from fieldcrm.demo_service_history import seed_service_history
 from partner_portal.models import DistributorProfile
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105  # printed by `make run`; demo data only
@@ -129,34 +132,6 @@ _FIRST_CUSTOMERS = [
         [("Substation Erding", "Anton-Bruckner-Str. 2, Erding", 48.3060, 11.9070)],
     ),
 ]
-TOWNS = [
-    ("Augsburg", 48.371, 10.898),
-    ("Ingolstadt", 48.766, 11.425),
-    ("Landshut", 48.537, 12.152),
-    ("Rosenheim", 47.856, 12.128),
-    ("Freising", 48.403, 11.749),
-    ("Dachau", 48.260, 11.434),
-    ("Fürstenfeldbruck", 48.178, 11.255),
-    ("Weilheim", 47.840, 11.142),
-    ("Garmisch-Partenkirchen", 47.492, 11.095),
-    ("Bad Tölz", 47.760, 11.557),
-    ("Wasserburg", 48.060, 12.233),
-    ("Mühldorf", 48.247, 12.522),
-    ("Pfaffenhofen", 48.530, 11.505),
-    ("Kaufbeuren", 47.880, 10.622),
-    ("Landsberg", 48.048, 10.883),
-    ("Neuburg", 48.733, 11.183),
-    ("Moosburg", 48.470, 11.937),
-    ("Ebersberg", 48.077, 11.970),
-    ("Holzkirchen", 47.884, 11.697),
-    ("Miesbach", 47.789, 11.834),
-    ("Traunstein", 47.868, 12.643),
-    ("Schrobenhausen", 48.561, 11.262),
-    ("Aichach", 48.457, 11.134),
-    ("Friedberg", 48.357, 10.984),
-    ("Germering", 48.133, 11.368),
-    ("Regensburg", 49.013, 12.101),
-]
 _TRADES = ["Bau", "Kältetechnik", "Logistik", "Stadtwerke", "Beton", "Agrar", "Klinikum"]
 _STREETS = ["Industriestr.", "Gewerbering", "Hauptstr.", "Bahnhofstr.", "Am Werk"]
 _CUSTOMER_COUNT = 30
@@ -201,6 +176,8 @@ def seed_demo(*, only_if_empty: bool = False) -> list[Login]:
         _create(session, rng)
         session.flush()
         seed_portal(session, rng, today=date.today())
+        ensure_demo_engineers(session)
+        seed_service_history(session, rng)
         return _existing_logins(session)
 
 
