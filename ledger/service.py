@@ -16,12 +16,23 @@ from ledger.verify import Verdict, verify
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
 
-def request_anchor(session: Session, *, sha256: str, kind: str, reference: str) -> AnchorRequest:
-    """Queue a document's SHA-256 (hex) for anchoring, in the caller's transaction."""
+def request_anchor(
+    session: Session,
+    *,
+    sha256: str,
+    kind: str,
+    reference: str,
+    request_id: uuid.UUID | None = None,
+) -> AnchorRequest:
+    """Queue a document's SHA-256 (hex) for anchoring, in the caller's transaction.
+
+    A document that prints its own verify link (a QR code to /verify/<id>) picks `request_id`
+    with `new_request_id()` before rendering, then anchors the rendered bytes under it."""
     digest = sha256.lower().removeprefix("0x")
     if not _SHA256_HEX.match(digest):
         raise InvalidInput("sha256 must be 64 hex characters", code="ledger_bad_sha256")
     request = AnchorRequest(
+        id=request_id or new_request_id(),
         sha256=digest,
         kind=kind,
         reference=reference,
@@ -31,6 +42,11 @@ def request_anchor(session: Session, *, sha256: str, kind: str, reference: str) 
     session.add(request)
     session.flush()
     return request
+
+
+def new_request_id() -> uuid.UUID:
+    """A fresh anchor request id, for documents that must show it before they are anchored."""
+    return uuid.uuid4()
 
 
 def get_request(session: Session, *, request_id: uuid.UUID) -> AnchorRequest | None:
