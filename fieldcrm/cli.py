@@ -210,7 +210,23 @@ def _demo_fleet_argv(settings: Settings) -> list[str]:
     with console.status("provisioning the demo devices"), get_sessionmaker()() as session:
         ensure_demo_engineers(session)
         path = provision_demo_devices(session, settings)
-    return [sys.executable, "-m", "simulators.demo_fleet", "--devices-file", str(path)]
+    demo = Path(__file__).resolve().parents[1] / "simulators" / "demo.toml"
+    simulator = [sys.executable, "-m", "simulators.cli", "--config", str(demo)]
+    return [*simulator, "--devices-file", str(path)]
+
+
+@app.command(
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "help_option_names": [],
+    }
+)
+def simulate(ctx: typer.Context) -> None:
+    """Simulate the fleet, its faults, engineers and pickups (`simulate --help` for the flags)."""
+    from simulators.cli import main as run_simulator
+
+    raise typer.Exit(run_simulator(ctx.args))
 
 
 def _rules() -> Any:

@@ -33,8 +33,8 @@ from partner_portal.schemas import PickupIn
 from partner_portal.settlement import approve_statement, issue_statement, mark_paid, settle
 
 # yearly pickups (EUR) a distributor of each tier takes, roughly
-_VOLUME = {"silver": 420_000, "gold": 1_100_000, "platinum": 2_400_000}
-_TIER_RULES = {"silver": "0", "gold": "750000", "platinum": "1800000"}
+_VOLUME = {"silver": 4_000_000, "gold": 9_000_000, "platinum": 20_000_000}
+_TIER_RULES = {"silver": "0", "gold": "6000000", "platinum": "15000000"}
 
 
 def user(session: Session, local: str) -> Principal:
@@ -55,7 +55,7 @@ def seed_portal(session: Session, rng: random.Random, *, today: date) -> None:
         PeriodKind.QUARTER,
         Measure.NET_VALUE,
         Calculation.RETROACTIVE,
-        [("0", "150000", "1"), ("150000", "400000", "2"), ("400000", None, "3")],
+        [("0", "1500000", "1"), ("1500000", "4000000", "2"), ("4000000", None, "3")],
     )
     _program(
         session,
@@ -63,7 +63,7 @@ def seed_portal(session: Session, rng: random.Random, *, today: date) -> None:
         PeriodKind.YEAR,
         Measure.NET_VALUE,
         Calculation.INCREMENTAL,
-        [("0", "100000", "2"), ("100000", None, "4")],
+        [("0", "500000", "2"), ("500000", None, "4")],
         growth=Growth.ON_INCREMENT,
         family="compressor",
         cap_payout=Decimal("25000"),
@@ -127,30 +127,36 @@ def _pickups(
     start: date,
     end: date,
 ) -> None:
-    """Weekly delivery documents of 1-4 lines; now and then a return (negative line)."""
+    """Delivery documents of one or two lines, as often as the yearly volume needs; now and
+    then a return (a negative line)."""
+    prices = [model.list_price or Decimal("10000") for model in models]
+    # a line is 1-3 units at 5-18% off list: its expected value, and days between documents
+    line_value = float(sum(prices)) / len(prices) * 2 * 0.885
+    mean_gap = 365 * line_value * 1.25 / yearly
     lines: list[PickupIn] = []
     day, number = start, 0
     while day < end:
         number += 1
         document = f"DN-{org.id:03d}-{day:%y%m%d}-{number:04d}"
-        for line_no in range(1, rng.randint(2, 5)):
+        for line_no in range(1, 2 if rng.random() < 0.75 else 3):
             model = rng.choice(models)
             price = model.list_price or Decimal("10000")
-            quantity = max(1, round(yearly / 52 / float(price) * rng.uniform(0.3, 1.2)))
+            quantity = rng.randint(1, 3)
             discount = Decimal(str(round(rng.uniform(0.05, 0.18), 3)))
             sign = -1 if rng.random() < 0.04 else 1
+            net = (quantity * price * (1 - discount)).quantize(Decimal("0.01"))
             lines.append(
                 PickupIn(
                     picked_on=day,
                     product_code=model.code,
                     quantity=Decimal(sign * quantity),
-                    net_value=(sign * quantity * price * (1 - discount)).quantize(Decimal("0.01")),
+                    net_value=sign * net,
                     currency="EUR",
                     document_number=document,
                     line_no=line_no,
                 )
             )
-        day += timedelta(days=rng.randint(5, 9))
+        day += timedelta(days=max(1, round(mean_gap * rng.uniform(0.5, 1.5))))
     add_pickups(session, actor=user(session, "admin"), distributor_org_id=org.id, lines=lines)
 
 

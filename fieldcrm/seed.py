@@ -39,6 +39,7 @@ from crm.service import (
     create_user,
 )
 from fieldcrm.demo_engineers import ensure_demo_engineers
+from fieldcrm.demo_library import seed_library
 from fieldcrm.demo_places import TOWNS
 from fieldcrm.demo_portal import seed_portal
 from fieldcrm.demo_service_history import seed_service_history
@@ -150,6 +151,8 @@ _STAFF = [
     (Role.DISPATCHER, "dispatcher", "Dana Dispatcher", ()),
     (Role.ADMIN, "finance", "Frieda Finance", (Capability.FINANCE,)),
     (Role.ADMIN, "sales", "Sam Sales", (Capability.SALES_MANAGER,)),
+    # a discount over 10% is approved by two different sales managers (four eyes)
+    (Role.ADMIN, "saleslead", "Sina Saleslead", (Capability.SALES_MANAGER,)),
     (Role.ADMIN, "director", "Dora Director", (Capability.DIRECTOR,)),
 ]
 _FIRST_NAMES = [
@@ -178,6 +181,7 @@ def seed_demo(*, only_if_empty: bool = False) -> list[Login]:
         seed_portal(session, rng, today=date.today())
         ensure_demo_engineers(session)
         seed_service_history(session, rng)
+        seed_library(session)
         return _existing_logins(session)
 
 

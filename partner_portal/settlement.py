@@ -9,7 +9,7 @@ concurrent one, add nothing.
 from __future__ import annotations
 
 import hashlib
-import json
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -22,8 +22,8 @@ from core.auth.principal import SYSTEM, Principal
 from core.db import utcnow
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from crm.audit import CREATE, UPDATE, record_change, snapshot
-from crm.models import ProductModel
-from ledger.service import request_anchor
+from crm.models import Organization, ProductModel
+from ledger.service import new_request_id, request_anchor
 from partner_portal.access import require_finance
 from partner_portal.models import (
     Calculation,
@@ -38,9 +38,9 @@ from partner_portal.models import (
     StatementStatus,
 )
 from partner_portal.rebates import RebateTerms, TierBand, true_up
+from partner_portal.statement_pdf import render_statement, statement_facts, statement_qr_url
 
 ANCHOR_KIND = "rebate_statement"
-CANONICAL_FORMAT = "fieldcrm-rebate-statement-v1"
 _MONTHS = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}
 _AUDITED = (
     "status",
@@ -274,6 +274,46 @@ def statement_lines(session: Session, *, statement_id: int) -> list[RebateStatem
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StatementRow:
+    """A statement in a list, with the names a reader needs."""
+
+    statement: RebateStatement
+    program: str
+    distributor: str
+
+
+def list_statements(
+    session: Session,
+    *,
+    actor: Principal,
+    distributor_org_id: int | None = None,
+    program_id: int | None = None,
+    period_start: date | None = None,
+    status: StatementStatus | None = None,
+    limit: int = 200,
+) -> list[StatementRow]:
+    """Statements newest period first; a partner sees only their own whatever they ask."""
+    if not actor.is_staff:
+        distributor_org_id = actor.org_id
+    query = (
+        select(RebateStatement, RebateProgram.name, Organization.name)
+        .join(RebateProgram, RebateProgram.id == RebateStatement.program_id)
+        .join(Organization, Organization.id == RebateStatement.distributor_org_id)
+        .order_by(RebateStatement.period_start.desc(), RebateProgram.name, Organization.name)
+        .limit(limit)
+    )
+    if distributor_org_id is not None:
+        query = query.where(RebateStatement.distributor_org_id == distributor_org_id)
+    if program_id is not None:
+        query = query.where(RebateStatement.program_id == program_id)
+    if period_start is not None:
+        query = query.where(RebateStatement.period_start == period_start)
+    if status is not None:
+        query = query.where(RebateStatement.status == status)
+    return [StatementRow(*row) for row in session.execute(query)]
+
+
 def approve_statement(session: Session, *, actor: Principal, statement_id: int) -> RebateStatement:
     """Finance approves a draft; never the person who ran the settlement (four eyes)."""
     require_finance(actor, to="approve a rebate statement")
@@ -290,17 +330,32 @@ def approve_statement(session: Session, *, actor: Principal, statement_id: int) 
     return statement
 
 
-def issue_statement(session: Session, *, actor: Principal, statement_id: int) -> RebateStatement:
-    """Issue an approved statement: its canonical rendering's SHA-256 is queued for anchoring."""
+def issue_statement(
+    session: Session, *, actor: Principal, statement_id: int, public_url: str
+) -> RebateStatement:
+    """Issue an approved statement: render its PDF and queue the PDF's SHA-256 for anchoring."""
     require_finance(actor, to="issue a rebate statement")
     statement = _locked(session, statement_id, expect=StatementStatus.APPROVED)
     before = snapshot(statement, _AUDITED)
-    digest = hashlib.sha256(canonical_json(session, statement)).hexdigest()
+    issued_at = utcnow()
+    # the QR code inside the PDF names its own anchor request, so the id comes first
+    verify_id = new_request_id()
+    pdf = render_statement(
+        statement_facts(session, statement),
+        qr_url=statement_qr_url(public_url, verify_id),
+        issued_at=issued_at,
+    )
+    digest = hashlib.sha256(pdf).hexdigest()
     anchor = request_anchor(
-        session, sha256=digest, kind=ANCHOR_KIND, reference=f"rebate_statement:{statement.id}"
+        session,
+        sha256=digest,
+        kind=ANCHOR_KIND,
+        reference=f"rebate_statement:{statement.id}",
+        request_id=verify_id,
     )
     statement.status = StatementStatus.ISSUED
-    statement.issued_at = utcnow()
+    statement.issued_at = issued_at
+    statement.pdf = pdf
     statement.sha256 = digest
     statement.anchor_request_id = anchor.id
     _audit(session, actor=actor, statement=statement, action=UPDATE, before=before)
@@ -316,36 +371,6 @@ def mark_paid(session: Session, *, actor: Principal, statement_id: int) -> Rebat
     statement.paid_at = utcnow()
     _audit(session, actor=actor, statement=statement, action=UPDATE, before=before)
     return statement
-
-
-def canonical_json(session: Session, statement: RebateStatement) -> bytes:
-    """The statement as sorted, compact JSON: the bytes whose hash the ledger anchors."""
-    document = {
-        "format": CANONICAL_FORMAT,
-        "id": statement.id,
-        "distributor_org_id": statement.distributor_org_id,
-        "program_id": statement.program_id,
-        "period_start": statement.period_start.isoformat(),
-        "period_end": statement.period_end.isoformat(),
-        "currency": statement.currency,
-        "measure": str(statement.measure),
-        "ytd_measure": str(statement.ytd_measure),
-        "prior_ytd_measure": str(statement.prior_ytd_measure),
-        "ytd_rebate": str(statement.ytd_rebate),
-        "previously_settled": str(statement.previously_settled),
-        "payout": str(statement.payout),
-        "approved_by": statement.approved_by,
-        "lines": [
-            {
-                "product_model_id": line.product_model_id,
-                "quantity": str(line.quantity),
-                "net_value": str(line.net_value),
-                "line_count": line.line_count,
-            }
-            for line in statement_lines(session, statement_id=statement.id)
-        ],
-    }
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _locked(session: Session, statement_id: int, *, expect: StatementStatus) -> RebateStatement:

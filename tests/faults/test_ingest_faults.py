@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -18,6 +20,7 @@ from tests.ingest_support import (
     FleetDevice,
     Publisher,
     duplicates,
+    ingest_env,
     ingest_process,
     make_fleet,
     reading,
@@ -63,6 +66,22 @@ class Stream:
             publisher.close()
         assert self.error is None, f"publishing failed: {self.error!r}"
         assert self.sent == DEVICES * MESSAGES_PER_DEVICE
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _faults_instance_leaves(ingest_world: IngestWorld) -> Iterator[None]:
+    """End the "faults" ingest's persistent session afterwards: a member of the shared
+    subscription that is gone for good keeps getting its share queued (as in production,
+    where an instance scaled down for good runs `fieldcrm ingest --leave`)."""
+    yield
+    subprocess.run(
+        [sys.executable, "-m", "fieldcrm.cli", "ingest", "--instance", "faults", "--leave"],
+        env=ingest_env(ingest_world.settings),
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def _run_with_fault(

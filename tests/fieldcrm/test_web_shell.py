@@ -137,7 +137,7 @@ def test_htmx_request_for_the_content_block_gets_a_fragment(browser: Browser, db
     assert "<html" in full.text
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
-    assert "Your devices" in fragment.text
+    assert "My devices" in fragment.text
 
 
 def test_logout_ends_the_session(browser: Browser, db: Session) -> None:

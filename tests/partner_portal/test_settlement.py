@@ -18,7 +18,6 @@ from ledger.models import AnchorRequest
 from partner_portal.models import Growth, StatementStatus
 from partner_portal.settlement import (
     approve_statement,
-    canonical_json,
     get_statement,
     issue_statement,
     mark_paid,
@@ -155,12 +154,15 @@ def test_draft_to_paid_with_the_statement_anchored_on_issue(db: Session) -> None
     runner, finance = _admin(db), _admin(db)
     statement_id = _drafted(db, runner)
     approve_statement(db, actor=finance, statement_id=statement_id)
-    statement = issue_statement(db, actor=finance, statement_id=statement_id)
+    statement = issue_statement(
+        db, actor=finance, statement_id=statement_id, public_url="https://crm.example"
+    )
     anchor = db.get(AnchorRequest, statement.anchor_request_id)
     assert anchor is not None
     assert anchor.kind == "rebate_statement"
     assert anchor.sha256 == statement.sha256
-    assert statement.sha256 == hashlib.sha256(canonical_json(db, statement)).hexdigest()
+    assert statement.pdf is not None
+    assert statement.sha256 == hashlib.sha256(statement.pdf).hexdigest()
     assert mark_paid(db, actor=finance, statement_id=statement_id).status == StatementStatus.PAID
     actions = db.scalars(
         select(AuditLog.action).where(
@@ -184,9 +186,11 @@ def test_partners_cannot_settle_or_change_a_statement_status(db: Session) -> Non
         make_user(db, org=db.get_one(Organization, statement.distributor_org_id))
     )
     assert partner.role == Role.DISTRIBUTOR
-    for change in (approve_statement, issue_statement, mark_paid):
+    for change in (approve_statement, mark_paid):
         with pytest.raises(PermissionDenied):
             change(db, actor=partner, statement_id=statement_id)
+    with pytest.raises(PermissionDenied):
+        issue_statement(db, actor=partner, statement_id=statement_id, public_url="https://x")
     with pytest.raises(PermissionDenied):
         settle(db, actor=partner, program_id=statement.program_id, period_start=Q2)
     assert get_statement(db, actor=partner, statement_id=statement_id).status == "draft"

@@ -1,0 +1,230 @@
+"""Rebate statements as PDFs (fpdf2) with a QR code (segno) of the public verify page.
+
+The QR code is printed inside the PDF whose SHA-256 is anchored, so the verify id is chosen
+before the hash is known (see `settlement.issue_statement`). The same statement and issue
+time always give the same bytes: the creation date is the issue time.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import segno
+from fpdf import FPDF
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.models import Organization, OrgKind, ProductModel
+from ledger.qr import verify_path
+from partner_portal.models import (
+    Growth,
+    Measure,
+    RebateProgram,
+    RebateStatement,
+    RebateStatementLine,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLineFacts:
+    """One product's period totals on the statement."""
+
+    product_code: str
+    product_name: str
+    quantity: Decimal
+    net_value: Decimal
+    line_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFacts:
+    """What an issued statement states, gathered once."""
+
+    number: str
+    manufacturer: str
+    distributor: str
+    program: str
+    measure: str
+    growth: bool
+    period_start: date
+    period_end: date
+    currency: str
+    period_measure: Decimal
+    ytd_measure: Decimal
+    prior_ytd_measure: Decimal
+    ytd_rebate: Decimal
+    previously_settled: Decimal
+    payout: Decimal
+    lines: Sequence[StatementLineFacts]
+
+
+def statement_number(statement: RebateStatement) -> str:
+    """The statement's printed number: RS-<year>-<id>."""
+    return f"RS-{statement.period_start.year}-{statement.id:06d}"
+
+
+def statement_qr_url(public_url: str, verify_id: uuid.UUID) -> str:
+    """What the QR code on the statement opens: the public verify page of its anchor."""
+    return public_url.rstrip("/") + verify_path(verify_id)
+
+
+def statement_facts(session: Session, statement: RebateStatement) -> StatementFacts:
+    """Names, program and lines of a statement, for its PDF."""
+    program = session.get_one(RebateProgram, statement.program_id)
+    distributor = session.get_one(Organization, statement.distributor_org_id)
+    rows = session.execute(
+        select(RebateStatementLine, ProductModel)
+        .join(ProductModel, ProductModel.id == RebateStatementLine.product_model_id)
+        .where(RebateStatementLine.statement_id == statement.id)
+        .order_by(ProductModel.code)
+    ).all()
+    lines = [
+        StatementLineFacts(model.code, model.name, line.quantity, line.net_value, line.line_count)
+        for line, model in rows
+    ]
+    return StatementFacts(
+        number=statement_number(statement),
+        manufacturer=_manufacturer(session, [model for _, model in rows]),
+        distributor=distributor.name,
+        program=program.name,
+        measure="net value" if program.measure == Measure.NET_VALUE else "quantity",
+        growth=program.growth != Growth.NONE,
+        period_start=statement.period_start,
+        period_end=statement.period_end,
+        currency=statement.currency,
+        period_measure=statement.measure,
+        ytd_measure=statement.ytd_measure,
+        prior_ytd_measure=statement.prior_ytd_measure,
+        ytd_rebate=statement.ytd_rebate,
+        previously_settled=statement.previously_settled,
+        payout=statement.payout,
+        lines=lines,
+    )
+
+
+def _manufacturer(session: Session, models: Sequence[ProductModel]) -> str:
+    # the maker of the goods on the statement; without lines, the (single) manufacturer
+    org_id = models[0].manufacturer_org_id if models else None
+    query = select(Organization.name)
+    if org_id is not None:
+        query = query.where(Organization.id == org_id)
+    else:
+        query = query.where(Organization.kind == OrgKind.MANUFACTURER).order_by(Organization.id)
+    return session.scalars(query.limit(1)).first() or ""
+
+
+def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime) -> bytes:
+    """The statement as PDF bytes; deterministic for the same facts, URL and issue time."""
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(issued_at)
+    pdf.set_title(f"Rebate statement {facts.number}")
+    pdf.set_author(_latin(facts.manufacturer))
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 18)
+    pdf.cell(0, 10, _latin(f"Rebate statement {facts.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 11)
+    rows = [
+        ("From", facts.manufacturer),
+        ("To", facts.distributor),
+        ("Program", facts.program),
+        ("Period", f"{facts.period_start.isoformat()} to {facts.period_end.isoformat()}"),
+        ("Currency", facts.currency),
+        ("Issued", issued_at.strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+    _facts_table(pdf, rows)
+    _lines_table(pdf, facts)
+    amounts = [
+        (f"Period {facts.measure}", _measured(facts, facts.period_measure)),
+        (f"Year-to-date {facts.measure}", _measured(facts, facts.ytd_measure)),
+    ]
+    if facts.growth:
+        amounts.append(("Prior year to date", _measured(facts, facts.prior_ytd_measure)))
+    amounts += [
+        ("Year-to-date rebate", _money(facts.ytd_rebate, facts.currency)),
+        ("Previously settled", _money(facts.previously_settled, facts.currency)),
+        (payout_label(facts.payout), _money(abs(facts.payout), facts.currency)),
+    ]
+    pdf.ln(3)
+    _facts_table(pdf, amounts, label_width=70)
+    if facts.payout < 0:
+        pdf.set_font("Helvetica", "I", 10)
+        pdf.multi_cell(
+            0,
+            6,
+            "Returns lowered the year-to-date rebate below what was already paid: "
+            "this amount is owed to the manufacturer (clawback).",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+    y = pdf.get_y() + 4
+    qr = io.BytesIO()
+    segno.make(qr_url, error="m").save(qr, kind="png", scale=4, border=2)
+    pdf.image(io.BytesIO(qr.getvalue()), x=150, y=y, w=40)
+    pdf.set_xy(10, y + 4)
+    pdf.set_font("Helvetica", "", 8)
+    pdf.multi_cell(130, 4, _latin(f"Scan to verify this statement: {qr_url}"))
+    return bytes(pdf.output())
+
+
+def payout_label(payout: Decimal) -> str:
+    """A positive payout is paid out; a negative one is a clawback owed back."""
+    return "Clawback (owed by the distributor)" if payout < 0 else "Payout"
+
+
+def _facts_table(pdf: FPDF, rows: list[tuple[str, str]], *, label_width: float = 40) -> None:
+    for label, value in rows:
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.cell(label_width, 7, _latin(label))
+        pdf.set_font("Helvetica", "", 11)
+        pdf.multi_cell(0, 7, _latin(value), new_x="LMARGIN", new_y="NEXT")
+
+
+def _lines_table(pdf: FPDF, facts: StatementFacts) -> None:
+    pdf.ln(3)
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 8, "Pickups in the period", new_x="LMARGIN", new_y="NEXT")
+    widths = (30, 75, 25, 40, 20)
+    pdf.set_font("Helvetica", "B", 9)
+    for width, title in zip(
+        widths, ("Code", "Product", "Quantity", f"Net value {facts.currency}", "Lines"), strict=True
+    ):
+        pdf.cell(width, 6, title, border="B")
+    pdf.ln()
+    pdf.set_font("Helvetica", "", 9)
+    for line in facts.lines:
+        cells = (
+            line.product_code,
+            line.product_name[:45],
+            _amount(line.quantity),
+            f"{line.net_value:,.2f}",
+            str(line.line_count),
+        )
+        for width, text in zip(widths, cells, strict=True):
+            pdf.cell(width, 6, _latin(text))
+        pdf.ln()
+    if not facts.lines:
+        pdf.cell(0, 6, "(no pickups in the period)", new_x="LMARGIN", new_y="NEXT")
+
+
+def _measured(facts: StatementFacts, value: Decimal) -> str:
+    if facts.measure == "net value":
+        return _money(value, facts.currency)
+    return f"{_amount(value)} units"
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value.normalize():,f}" if value == value.to_integral() else f"{value:,.2f}"
+
+
+def _money(value: Decimal, currency: str) -> str:
+    return f"{value:,.2f} {currency}"
+
+
+def _latin(text: str) -> str:
+    # the PDF core fonts are Latin-1; anything else is shown as "?" rather than failing
+    return text.encode("latin-1", "replace").decode("latin-1")

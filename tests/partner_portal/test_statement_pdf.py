@@ -1,0 +1,82 @@
+"""An issued statement's PDF: what it says, its QR link, and the hash the ledger anchors."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from ledger.models import AnchorRequest
+from partner_portal.statement_pdf import render_statement, statement_facts, statement_qr_url
+from tests.partner_portal.statement_factories import PUBLIC_URL, settled_statement
+
+
+def _text(pdf: bytes) -> str:
+    """Every content stream of the PDF, inflated, as Latin-1 text."""
+    chunks = []
+    # a zlib stream knows its end, so the newline before "endstream" is left unused
+    for stream in re.findall(rb"stream\n(.*?)endstream", pdf, re.S):
+        try:
+            chunks.append(zlib.decompressobj().decompress(stream))
+        except zlib.error:
+            chunks.append(stream)
+    return b"".join(chunks).decode("latin-1")
+
+
+def test_the_issued_pdf_is_what_the_ledger_anchors(db: Session) -> None:
+    statement = settled_statement(db).statement
+    assert statement.pdf is not None
+    assert statement.pdf.startswith(b"%PDF")
+    anchor = db.get_one(AnchorRequest, statement.anchor_request_id)
+    assert statement.sha256 == hashlib.sha256(statement.pdf).hexdigest() == anchor.sha256
+    assert anchor.kind == "rebate_statement"
+
+
+def test_the_qr_code_opens_the_verify_page_of_its_own_anchor(db: Session) -> None:
+    statement = settled_statement(db).statement
+    assert statement.anchor_request_id is not None
+    assert statement.pdf is not None
+    url = statement_qr_url(PUBLIC_URL, statement.anchor_request_id)
+    assert url == f"{PUBLIC_URL}/verify/{statement.anchor_request_id}"
+    assert url in _text(statement.pdf)
+    assert b"/Subtype /Image" in statement.pdf
+
+
+def test_the_pdf_states_names_lines_and_amounts(db: Session) -> None:
+    settled = settled_statement(db)
+    text = _text(settled.statement.pdf or b"")
+    for expected in (
+        settled.distributor.name,
+        "Volume rebate",
+        "2026-01-01 to 2026-03-31",
+        settled.product.code,
+        "12,000.00",
+        "240.00 EUR",
+        "Payout",
+    ):
+        assert expected in text, expected
+
+
+def test_the_same_statement_and_issue_time_give_the_same_bytes(db: Session) -> None:
+    statement = settled_statement(db, issue=False).statement
+    facts = statement_facts(db, statement)
+    issued = datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
+    first = render_statement(facts, qr_url="https://x/verify/1", issued_at=issued)
+    second = render_statement(facts, qr_url="https://x/verify/1", issued_at=issued)
+    assert first == second
+
+
+def test_a_negative_payout_is_called_a_clawback(db: Session) -> None:
+    statement = settled_statement(db, issue=False).statement
+    facts = statement_facts(db, statement)
+    clawback = replace(facts, payout=Decimal("-750.00"))
+    text = _text(
+        render_statement(clawback, qr_url="https://x", issued_at=datetime(2026, 7, 1, tzinfo=UTC))
+    )
+    assert r"Clawback \(owed by the distributor\)" in text
+    assert "750.00 EUR" in text
