@@ -93,7 +93,13 @@ class PickupLine(Base):
     __table_args__ = (
         # a document line is recorded once: a re-sent ERP export or CSV is refused
         UniqueConstraint("distributor_org_id", "document_number", "line_no"),
-        Index("ix_pickup_lines_distributor_picked_on", "distributor_org_id", "picked_on"),
+        # covering: the dashboard's and settlement's sums are index-only scans
+        Index(
+            "ix_pickup_lines_distributor_picked_on",
+            "distributor_org_id",
+            "picked_on",
+            postgresql_include=["currency", "net_value", "quantity", "product_model_id"],
+        ),
         CheckConstraint(_CURRENCY_CHECK, name="currency"),
         CheckConstraint("line_no > 0", name="line_no_positive"),
     )
