@@ -133,7 +133,12 @@ def doctor() -> None:
 
 @app.command()
 @friendly
-def web(host: str | None = None, port: int | None = None, workers: int = 1) -> None:
+def web(
+    host: str | None = None,
+    port: int | None = None,
+    workers: int = 1,
+    access_log: bool = typer.Option(True, help="log every request"),
+) -> None:
     """Serve the web app (JSON API, pages, SSE) with uvicorn."""
     import uvicorn
 
@@ -148,6 +153,7 @@ def web(host: str | None = None, port: int | None = None, workers: int = 1) -> N
         proxy_headers=True,
         server_header=False,
         log_level="info",
+        access_log=access_log,
     )
 
 
@@ -266,7 +272,8 @@ def up(
     settings = get_settings()
     require_broker(settings)
     processes = [
-        Process("web", process_argv("web")),
+        # the demo's simulated engineers poll the API: a line per request would bury the rest
+        Process("web", process_argv("web", "--no-access-log")),
         Process("worker", process_argv("worker")),
         Process("ingest", process_argv("ingest", "--metrics-port", "9108")),
     ]
