@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 
@@ -18,6 +19,7 @@ from service_orders.schemas import ChecklistItem, WorkOrderCreate
 from service_orders.workorders import create_work_order
 
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+RESULTS = PROJECT_ROOT / "tests" / "e2e" / "results"
 MAX_SCREENSHOT_BYTES = 300 * 1024
 
 
@@ -31,9 +33,12 @@ def log_in(page: Page, local: str, *, then: str) -> None:
 
 
 def save_screenshot(page: Page, role: str) -> None:
-    """The README's picture of a role's page: the viewport only, kept small."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{role}.png"
+    """The README's picture of a role's page: the viewport only, kept small. Written to
+    docs/screenshots/ with FIELDCRM_README_SCREENSHOTS=1 (so a test run leaves the checkout
+    clean), to tests/e2e/results/ otherwise."""
+    folder = SCREENSHOTS if os.environ.get("FIELDCRM_README_SCREENSHOTS") == "1" else RESULTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{role}.png"
     page.screenshot(path=str(path), animations="disabled", caret="hide")
     assert path.stat().st_size < MAX_SCREENSHOT_BYTES, f"{path} is too large for the README"
 
