@@ -37,7 +37,7 @@ def test_landing_shows_each_device_with_health_colour_and_open_alerts(
     assert '<span class="health health-poor" title="Health score">31</span>' in page
     assert '<span class="health health-fair" title="Health score">64</span>' in page
     assert "1 open alert" in page
-    assert "why: pressure zone −12.5, alerts −8.0" in page
+    assert "why: pressure zone (in the warning zone) −12.5; alerts (1 major alert open) −8" in page
     assert customer.device.asset.serial in page
     assert poor.asset.serial in page
 
