@@ -88,9 +88,10 @@ def invite_user(
 
 def set_user_active(session: Session, *, actor: Principal, user_id: int, active: bool) -> User:
     """Deactivate (their sessions end at once) or reactivate a colleague."""
+    # another organisation's user is not found, whoever asks; then only admins may act
+    user = _colleague(session, actor, user_id)
     require_partner_admin(session, actor)
     _lock_org(session, actor.org_id)
-    user = _colleague(session, actor, user_id)
     if user.is_active == active:
         return user
     if not active:
@@ -116,9 +117,9 @@ def set_user_active(session: Session, *, actor: Principal, user_id: int, active:
 
 def set_partner_admin(session: Session, *, actor: Principal, user_id: int, admin: bool) -> User:
     """Make a colleague a partner admin, or take it away (never from the last one)."""
+    user = _colleague(session, actor, user_id)
     require_partner_admin(session, actor)
     _lock_org(session, actor.org_id)
-    user = _colleague(session, actor, user_id)
     if admin and not user.is_active:
         raise Conflict("Reactivate this user before making them a partner admin.")
     if not admin:
