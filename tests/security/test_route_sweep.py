@@ -1,4 +1,5 @@
-"""Every route checks who is asking: an anonymous caller gets nothing but the public pages."""
+"""Every route checks who is asking: an anonymous caller gets nothing but the public pages;
+every unsafe method needs a valid CSRF token, even from a logged-in user."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
+from core.auth.roles import Role
 from fieldcrm.app import create_app
 from tests.fieldcrm.conftest import Browser
+from tests.telemetry.view_factories import log_in_as
 
 # the only routes an anonymous person may use
 PUBLIC = {
@@ -63,3 +66,22 @@ def test_anonymous_caller_is_turned_away(
     assert response.status_code in REFUSED, f"{method} {path}: {response.status_code}"
     if response.status_code == 303:
         assert response.headers["location"].startswith("/login")
+
+
+UNSAFE = [
+    (method, path)
+    for method, path in _routes()
+    if method in {"POST", "PUT", "PATCH", "DELETE"} and path != "/login"
+]
+
+
+@pytest.mark.parametrize(("method", "path"), UNSAFE, ids=[f"{m} {p}" for m, p in UNSAFE])
+@pytest.mark.parametrize("token", ["missing", "forged"])
+def test_every_unsafe_method_without_a_valid_csrf_token_is_refused(
+    browser: Browser, db: Session, method: str, path: str, token: str
+) -> None:
+    log_in_as(browser, db, Role.ADMIN)  # logged in: the refusal must come from CSRF
+    url = re.sub(r"\{[^}]+\}", "1", path)
+    headers = {"X-CSRF-Token": "forged." + "0" * 64} if token == "forged" else {}
+    response = browser.request(method, url, headers=headers)
+    assert response.status_code == 403, f"{method} {path}: {response.status_code}"
