@@ -166,6 +166,9 @@ def worker() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # procrastinate logs every start and end of every periodic job (several a minute) at
+    # INFO: what the product's own jobs say matters more; failures still show as warnings
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
     connect_database(get_settings()).close()
     run_worker()
 
