@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 
 from procrastinate import App, Blueprint
@@ -12,6 +13,11 @@ from core.db import get_sessionmaker
 from core.jobs import libpq_conninfo, make_job_app
 from service_orders.dispatch.live import start_dispatch_threads
 from service_orders.listener import start_alert_intake
+
+logger = logging.getLogger(__name__)
+
+WORKER_STARTED = "Starting worker: jobs, alert intake and dispatch are running"
+"""Logged once everything runs (tests and benchmarks wait for it)."""
 
 # (namespace, module with a `blueprint`); modules that do not exist yet are skipped.
 JOB_MODULES = (
@@ -59,6 +65,7 @@ def run_worker() -> None:
     start_dispatch_threads(settings, get_sessionmaker(), stop)
     try:
         with app.open():
+            logger.info(WORKER_STARTED)
             app.run_worker(install_signal_handlers=True)
     finally:
         stop.set()
