@@ -37,6 +37,8 @@ class RowError:
 
     row: int
     message: str
+    # a duplicate document line (already recorded, or twice in the input): 409 over the API
+    duplicate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +116,18 @@ def _store(
         if line.product_code not in products:
             errors.append(RowError(number, f"unknown product code {line.product_code!r}"))
         if key in existing:
-            errors.append(RowError(number, f"document {key[0]} line {key[1]} is already recorded"))
+            errors.append(
+                RowError(
+                    number, f"document {key[0]} line {key[1]} is already recorded", duplicate=True
+                )
+            )
         elif key in seen:
             errors.append(
-                RowError(number, f"document {key[0]} line {key[1]} repeats row {seen[key]}")
+                RowError(
+                    number,
+                    f"document {key[0]} line {key[1]} repeats row {seen[key]}",
+                    duplicate=True,
+                )
             )
         seen.setdefault(key, number)
     if errors:

@@ -179,4 +179,4 @@ def _read(found: RebateStatement) -> StatementRead:
 
 
 def _is_duplicate(error: RowError) -> bool:
-    return "is already recorded" in error.message or " repeats row " in error.message
+    return error.duplicate

@@ -84,8 +84,8 @@ def test_duplicates_in_the_file_and_against_stored_lines_are_refused(db: Session
     )
     result = import_pickups_csv(db, actor=SYSTEM, distributor_org_id=distributor.id, data=again)
     assert result.errors == (
-        RowError(2, "document INV-1 line 1 is already recorded"),
-        RowError(4, "document INV-2 line 1 repeats row 3"),
+        RowError(2, "document INV-1 line 1 is already recorded", duplicate=True),
+        RowError(4, "document INV-2 line 1 repeats row 3", duplicate=True),
     )
     assert _count(db, distributor.id) == 1
 
@@ -128,5 +128,7 @@ def test_erp_lines_are_added_and_a_resend_is_refused(db: Session) -> None:
     )
     assert add_pickups(db, actor=SYSTEM, distributor_org_id=distributor.id, lines=[line]).ok
     result = add_pickups(db, actor=SYSTEM, distributor_org_id=distributor.id, lines=[line])
-    assert result.errors == (RowError(1, "document ERP-9 line 1 is already recorded"),)
+    assert result.errors == (
+        RowError(1, "document ERP-9 line 1 is already recorded", duplicate=True),
+    )
     assert _count(db, distributor.id) == 1
