@@ -144,13 +144,13 @@ def create_document(
         **audience_fields(audience_tiers, audience_regions, audience_distributor_ids),
     )  # fmt: skip
     document = with_upload(
+        session,
         file,
         UploadKind.DOCUMENTS,
         lambda upload: library.create_document(
             session, actor=principal, data=data, upload=upload, change_note=change_note
         ),
     )
-    session.commit()
     return see_other(request, f"/staff/partners/documents/{document.id}")
 
 
@@ -207,6 +207,7 @@ def add_version(
     library.require_library_manager(session, principal)
     library.get_document(session, document_id)
     with_upload(
+        session,
         file,
         UploadKind.DOCUMENTS,
         lambda upload: library.add_version(
@@ -214,7 +215,6 @@ def add_version(
             change_note=change_note,
         ),
     )  # fmt: skip
-    session.commit()
     return see_other(request, f"/staff/partners/documents/{document_id}")
 
 

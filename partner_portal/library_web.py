@@ -94,14 +94,19 @@ def form_datetime(value: str, field: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def with_upload(file: UploadFile, kind: UploadKind, save: Callable[[StoredUpload], T]) -> T:
-    """Store the uploaded file, then its database rows; the file goes again if they fail."""
+def with_upload(
+    session: Session, file: UploadFile, kind: UploadKind, save: Callable[[StoredUpload], T]
+) -> T:
+    """Store the uploaded file, then its database rows, and commit; the file goes again if
+    the rows or the commit fail (no orphan files)."""
     try:
         upload = store_upload(file.file, kind=kind, original_filename=file.filename or "")
     except UploadRefused as exc:
         raise HTTPException(exc.status, exc.message) from exc
     try:
-        return save(upload)
+        saved = save(upload)
+        session.commit()
+        return saved
     except BaseException:
         discard(kind, upload.storage_name)
         raise

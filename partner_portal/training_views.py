@@ -116,9 +116,9 @@ def upload_video(
         **audience_fields(audience_tiers, audience_regions, audience_distributor_ids),
     )  # fmt: skip
     with_upload(
+        session,
         file,
         UploadKind.VIDEOS,
         lambda upload: training.upload_video(session, actor=principal, data=data, upload=upload),
     )
-    session.commit()
     return see_other(request, "/staff/partners/training")
