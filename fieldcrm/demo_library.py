@@ -207,6 +207,17 @@ def _inquiries(session: Session) -> None:
                 decision=Decision.REQUEST_CHANGES,
                 comment="25% is beyond rental terms; please ask for 18% and a 3-year service deal.",
             )
+    # the chillers' total is over the director's limit: the director approves it too
+    for approval, inquiry in pending_approvals(session):
+        if inquiry.id == approved.id:
+            decide_inquiry(
+                session,
+                actor=user(session, "director"),
+                inquiry_id=inquiry.id,
+                approval_id=approval.id,
+                decision=Decision.APPROVE,
+                comment="Approved at these terms.",
+            )
     del waiting  # stays with the sales review: the demo's "inquiry waiting for approval"
 
 
