@@ -24,6 +24,7 @@ from core.auth.principal import Principal
 from core.auth.roles import Role
 from core.db import utcnow
 from core.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from core.pdf import latin1
 from crm.audit import CREATE, UPDATE, record_change, snapshot
 from crm.capabilities import has_capability, users_with_capability
 from crm.models import Capability, Organization, OrgKind, Site, User
@@ -379,10 +380,10 @@ def render_contract_pdf(contract: DistributorContract, facts: Acceptance) -> byt
     """The accepted contract as PDF bytes; the same contract and acceptance give the same bytes."""
     pdf = FPDF(format="A4")
     pdf.set_creation_date(facts.accepted_at)
-    pdf.set_title(_latin(f"{contract.title}, version {contract.version}"))
+    pdf.set_title(latin1(f"{contract.title}, version {contract.version}"))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.multi_cell(0, 9, _latin(contract.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 9, latin1(contract.title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     valid_to = contract.valid_to.isoformat() if contract.valid_to else "open-ended"
     for label, value in (
@@ -393,10 +394,10 @@ def render_contract_pdf(contract: DistributorContract, facts: Acceptance) -> byt
         pdf.set_font("Helvetica", "B", 10)
         pdf.cell(40, 6, label)
         pdf.set_font("Helvetica", "", 10)
-        pdf.multi_cell(0, 6, _latin(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, latin1(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 5, _latin(contract.body), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, latin1(contract.body), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 7, "Accepted online", new_x="LMARGIN", new_y="NEXT")
@@ -405,7 +406,7 @@ def render_contract_pdf(contract: DistributorContract, facts: Acceptance) -> byt
     pdf.multi_cell(
         0,
         5,
-        _latin(f"Accepted on behalf of {facts.organisation} by {facts.accepted_by} on {accepted}."),
+        latin1(f"Accepted on behalf of {facts.organisation} by {facts.accepted_by} on {accepted}."),
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -421,7 +422,7 @@ def render_contract_pdf(contract: DistributorContract, facts: Acceptance) -> byt
     pdf.multi_cell(
         0,
         4,
-        _latin(f"Scan to verify this contract against the public ledger: {facts.verify_url}"),
+        latin1(f"Scan to verify this contract against the public ledger: {facts.verify_url}"),
     )
     return bytes(pdf.output())
 
@@ -485,8 +486,3 @@ def _audit(
         before=before,
         after=snapshot(contract, fields),
     )
-
-
-def _latin(text: str) -> str:
-    # the PDF core fonts are Latin-1; anything else is shown as "?" rather than failing
-    return text.encode("latin-1", "replace").decode("latin-1")

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from fpdf import FPDF
 
+from core.pdf import latin1
+
 _WIDTHS = (70, 20, 32, 22, 36)
 
 
@@ -44,7 +46,7 @@ def render_quote(facts: QuoteFacts) -> bytes:
     pdf.set_title(f"Quote {facts.number}")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(0, 10, _latin(f"Quote {facts.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, latin1(f"Quote {facts.number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
     for label, value in (
         ("For", facts.distributor),
@@ -56,7 +58,7 @@ def render_quote(facts: QuoteFacts) -> bytes:
         pdf.set_font("Helvetica", "B", 11)
         pdf.cell(35, 7, label)
         pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(0, 7, _latin(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, latin1(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     _row(pdf, ("Product", "Qty", "List price", "Disc. %", "Net value"), bold=True)
     for line in facts.lines:
@@ -78,7 +80,7 @@ def render_quote(facts: QuoteFacts) -> bytes:
     pdf.multi_cell(
         0,
         5,
-        _latin(
+        latin1(
             f"Prices per unit in {facts.currency}, excluding taxes. Net value = quantity x "
             "list price less the discount. Quote approved through the partner portal."
         ),
@@ -90,7 +92,7 @@ def _row(pdf: FPDF, cells: tuple[str, ...], *, bold: bool = False) -> None:
     pdf.set_font("Helvetica", "B" if bold else "", 10)
     for index, (width, text) in enumerate(zip(_WIDTHS, cells, strict=True)):
         align = "L" if index == 0 else "R"
-        pdf.cell(width, 7, _latin(text)[:40], border="B", align=align)
+        pdf.cell(width, 7, latin1(text)[:40], border="B", align=align)
     pdf.ln(7)
 
 
@@ -100,8 +102,3 @@ def _money(value: Decimal) -> str:
 
 def _number(value: Decimal) -> str:
     return f"{value.normalize():f}"
-
-
-def _latin(text: str) -> str:
-    # the PDF core fonts are Latin-1; anything else is shown as "?" rather than failing
-    return text.encode("latin-1", "replace").decode("latin-1")

@@ -19,6 +19,7 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.pdf import latin1
 from crm.models import Organization, OrgKind, ProductModel
 from ledger.qr import verify_path
 from partner_portal.models import (
@@ -123,10 +124,10 @@ def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime)
     pdf = FPDF(format="A4")
     pdf.set_creation_date(issued_at)
     pdf.set_title(f"Rebate statement {facts.number}")
-    pdf.set_author(_latin(facts.manufacturer))
+    pdf.set_author(latin1(facts.manufacturer))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(0, 10, _latin(f"Rebate statement {facts.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, latin1(f"Rebate statement {facts.number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
     rows = [
         ("From", facts.manufacturer),
@@ -167,7 +168,7 @@ def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime)
     pdf.image(io.BytesIO(qr.getvalue()), x=150, y=y, w=40)
     pdf.set_xy(10, y + 4)
     pdf.set_font("Helvetica", "", 8)
-    pdf.multi_cell(130, 4, _latin(f"Scan to verify this statement: {qr_url}"))
+    pdf.multi_cell(130, 4, latin1(f"Scan to verify this statement: {qr_url}"))
     return bytes(pdf.output())
 
 
@@ -179,9 +180,9 @@ def payout_label(payout: Decimal) -> str:
 def _facts_table(pdf: FPDF, rows: list[tuple[str, str]], *, label_width: float = 40) -> None:
     for label, value in rows:
         pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(label_width, 7, _latin(label))
+        pdf.cell(label_width, 7, latin1(label))
         pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(0, 7, _latin(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, latin1(value), new_x="LMARGIN", new_y="NEXT")
 
 
 def _lines_table(pdf: FPDF, facts: StatementFacts) -> None:
@@ -205,7 +206,7 @@ def _lines_table(pdf: FPDF, facts: StatementFacts) -> None:
             str(line.line_count),
         )
         for width, text in zip(widths, cells, strict=True):
-            pdf.cell(width, 6, _latin(text))
+            pdf.cell(width, 6, latin1(text))
         pdf.ln()
     if not facts.lines:
         pdf.cell(0, 6, "(no pickups in the period)", new_x="LMARGIN", new_y="NEXT")
@@ -223,8 +224,3 @@ def _amount(value: Decimal) -> str:
 
 def _money(value: Decimal, currency: str) -> str:
     return f"{value:,.2f} {currency}"
-
-
-def _latin(text: str) -> str:
-    # the PDF core fonts are Latin-1; anything else is shown as "?" rather than failing
-    return text.encode("latin-1", "replace").decode("latin-1")

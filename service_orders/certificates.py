@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import IllegalTransition, NotFound
+from core.pdf import latin1
 from crm.models import Asset, Organization, ProductModel, Site, User
 from ledger.service import request_anchor
 from service_orders.models import Engineer, ServiceCertificate, WorkOrder
@@ -148,7 +149,7 @@ def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
     pdf.set_title(f"Service report {facts.number}")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(0, 10, _latin(f"Service report {facts.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, latin1(f"Service report {facts.number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
     rows = [
         ("Work", facts.title),
@@ -165,7 +166,7 @@ def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
         pdf.set_font("Helvetica", "B", 11)
         pdf.cell(40, 7, label)
         pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(0, 7, _latin(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, latin1(value), new_x="LMARGIN", new_y="NEXT")
     _section(
         pdf,
         "Checklist",
@@ -183,13 +184,13 @@ def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
     if facts.signature_png:
         pdf.image(io.BytesIO(facts.signature_png), x=10, y=y, w=70)
         pdf.set_xy(10, y + 32)
-        pdf.cell(70, 6, _latin(f"Signed by {facts.signed_by}"))
+        pdf.cell(70, 6, latin1(f"Signed by {facts.signed_by}"))
     qr = io.BytesIO()
     segno.make(qr_url, error="m").save(qr, kind="png", scale=4, border=2)
     pdf.image(io.BytesIO(qr.getvalue()), x=150, y=y, w=40)
     pdf.set_xy(120, y + 42)
     pdf.set_font("Helvetica", "", 8)
-    pdf.multi_cell(80, 4, _latin(f"Scan to verify this report: {qr_url}"))
+    pdf.multi_cell(80, 4, latin1(f"Scan to verify this report: {qr_url}"))
     return bytes(pdf.output())
 
 
@@ -199,12 +200,7 @@ def _section(pdf: FPDF, title: str, lines: list[str]) -> None:
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 10)
     for line in lines:
-        pdf.multi_cell(0, 6, _latin(line), new_x="LMARGIN", new_y="NEXT")
-
-
-def _latin(text: str) -> str:
-    # the PDF core fonts are Latin-1; anything else is shown as "?" rather than failing
-    return text.encode("latin-1", "replace").decode("latin-1")
+        pdf.multi_cell(0, 6, latin1(line), new_x="LMARGIN", new_y="NEXT")
 
 
 def _when(value: datetime | None) -> str:
