@@ -7,12 +7,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,8 +32,12 @@ from crm.schemas import (
 )
 from crm.service import create_asset, create_organization, create_product_model, create_site
 from telemetry.devices import provision_device
+from telemetry.ingest.pipeline import Ingest, IngestOptions
 from telemetry.models import DeadLetter, Reading
 from tests.brokers import LocalBroker
+
+if TYPE_CHECKING:
+    from tests.conftest import IngestWorld
 
 METRICS = ("pressure", "oil_temp", "rpm", "vibration", "fuel", "hours")
 _counter = itertools.count(1)
@@ -222,3 +228,27 @@ def ingest_process(
         if proc.poll() is None:
             proc.terminate()
             proc.wait(timeout=20)
+
+
+@contextmanager
+def ingest_thread(world: IngestWorld, *, instance: str) -> Iterator[Ingest]:
+    """The product's ingest in a thread under a stable instance name, as in production."""
+    running = Ingest(
+        world.settings,
+        world.sessions,
+        options=IngestOptions(instance=instance, batch_wait=0.02, profile_ttl=0.5),
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=running.run, args=(stop,), daemon=True)
+    thread.start()
+    wait_until(lambda: running.client.connected, what="ingest to connect")
+    yield running
+    stop.set()
+    thread.join(timeout=20)
+    assert not thread.is_alive()
+    # leave the shared subscription: a member gone for good keeps getting its share queued,
+    # which later tests on the same broker would miss (`fieldcrm ingest --leave`)
+    leaving = Ingest(world.settings, world.sessions, options=running.options)
+    done = threading.Event()
+    done.set()
+    leaving.run(done, leave=True)

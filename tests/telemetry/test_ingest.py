@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -11,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from core.db import utcnow
 from telemetry.devices import revoke_device, sync_broker
-from telemetry.ingest.pipeline import Ingest, IngestOptions
+from telemetry.ingest.pipeline import Ingest
 from telemetry.models import DeadLetter, RollupMinute
 from tests.brokers import LocalBroker
 from tests.conftest import IngestWorld
@@ -20,6 +19,7 @@ from tests.ingest_support import (
     Publisher,
     dead_letter_reasons,
     duplicates,
+    ingest_thread,
     make_fleet,
     reading,
     stored_count,
@@ -30,19 +30,8 @@ from tests.ingest_support import (
 @pytest.fixture
 def ingest(ingest_world: IngestWorld) -> Iterator[Ingest]:
     """The product's ingest in a thread (one stable instance name, as in production)."""
-    running = Ingest(
-        ingest_world.settings,
-        ingest_world.sessions,
-        options=IngestOptions(instance="tests", batch_wait=0.02, profile_ttl=0.5),
-    )
-    stop = threading.Event()
-    thread = threading.Thread(target=running.run, args=(stop,), daemon=True)
-    thread.start()
-    wait_until(lambda: running.client.connected, what="ingest to connect")
-    yield running
-    stop.set()
-    thread.join(timeout=20)
-    assert not thread.is_alive()
+    with ingest_thread(ingest_world, instance="tests") as running:
+        yield running
 
 
 @pytest.fixture
