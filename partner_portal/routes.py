@@ -16,7 +16,7 @@ from core.db import SessionDep
 from core.errors import Conflict, InvalidInput, NotFound
 from core.web.deps import CurrentPrincipal
 from ledger.qr import verify_path
-from partner_portal.dashboard import distributor_dashboard
+from partner_portal.dashboard import ProgramStanding, TierStanding, distributor_dashboard
 from partner_portal.models import RebateStatement
 from partner_portal.pickups import RowError, add_pickups
 from partner_portal.schemas import PickupIn
@@ -75,30 +75,6 @@ class StatementDetailRead(StatementRead):
     lines: list[StatementLineRead]
 
 
-class ProgramStandingRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    program_id: int
-    name: str
-    measure: str
-    currency: str
-    ytd_measure: Decimal
-    prior_ytd_measure: Decimal | None
-    accrued: Decimal
-    rate: Decimal
-    to_next_band: Decimal | None
-    settled: Decimal
-
-
-class TierStandingRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    tier: str
-    trailing_net_value: Decimal
-    next_tier: str | None
-    to_next_tier: Decimal | None
-
-
 class DashboardRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -107,8 +83,9 @@ class DashboardRead(BaseModel):
     currency: str
     ytd_net_value: Decimal
     ytd_quantity: Decimal
-    programs: list[ProgramStandingRead]
-    tier: TierStandingRead
+    # the dashboard's own dataclasses: the API shows them as they are
+    programs: list[ProgramStanding]
+    tier: TierStanding
     this_year: list[Decimal]
     last_year: list[Decimal]
 
