@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
 from core.auth.roles import Role
-from core.auth.sessions import revoke_user_sessions
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from crm.audit import CREATE, DELETE, UPDATE, record_change, snapshot
+from crm.audit import CREATE, DELETE, record_change
 from crm.capabilities import capabilities_of, grant, has_capability, revoke
 from crm.models import Capability, Organization, User, UserCapability
-from crm.schemas import UserCreate
-from crm.service.users import USER_FIELDS, create_user
+from crm.schemas import UserCreate, UserUpdate
+from crm.service.users import apply_user_update, create_user
 
 INITIAL_PASSWORD_BYTES = 12  # 16 URL-safe characters
 
@@ -98,21 +97,7 @@ def set_user_active(session: Session, *, actor: Principal, user_id: int, active:
         if user.id == actor.user_id:
             raise Conflict("You cannot deactivate yourself; ask another partner admin.")
         _keep_an_admin(session, actor, user)
-    before = snapshot(user, USER_FIELDS)
-    user.is_active = active
-    session.flush()
-    if not active:
-        revoke_user_sessions(session, user_id=user.id)
-    record_change(
-        session,
-        actor=actor,
-        action=UPDATE,
-        entity=User.__tablename__,
-        entity_id=user.id,
-        before=before,
-        after=snapshot(user, USER_FIELDS),
-    )
-    return user
+    return apply_user_update(session, actor=actor, user=user, data=UserUpdate(is_active=active))
 
 
 def set_partner_admin(session: Session, *, actor: Principal, user_id: int, admin: bool) -> User:

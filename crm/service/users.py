@@ -62,6 +62,12 @@ def update_user(session: Session, *, actor: Principal, user_id: int, data: UserU
         require_staff(actor, to="change roles or deactivate users")
     elif not actor.is_staff and actor.user_id != user_id:
         raise PermissionDenied("You may only change your own profile.")
+    return apply_user_update(session, actor=actor, user=user, data=data)
+
+
+def apply_user_update(session: Session, *, actor: Principal, user: User, data: UserUpdate) -> User:
+    """Make an update the caller has allowed: a new role or deactivation ends the user's
+    sessions at once; audited. (Partner admins deactivate colleagues through this too.)"""
     before = snapshot(user, USER_FIELDS)
     if data.role is not None:
         _require_role_fits_org(session, org_id=user.org_id, role=data.role)
