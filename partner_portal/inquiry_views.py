@@ -36,14 +36,13 @@ from partner_portal.inquiries import (
     submit,
     withdraw,
 )
+from partner_portal.library_web import ListForm, TextForm
 from partner_portal.models import ConditionField, Inquiry, InquiryKind, InquiryStatus
 from partner_portal.views.format import FORMATS
 
 router = APIRouter(include_in_schema=False)
 
 DistributorPrincipal = Annotated[Principal, Depends(require_role(Role.DISTRIBUTOR))]
-ListForm = Annotated[list[str] | None, Form()]
-TextForm = Annotated[str, Form(max_length=10_000)]
 SubjectForm = Annotated[str, Form(max_length=200)]
 _T = "partner_portal/inquiries/"
 EVENT_LABELS = {

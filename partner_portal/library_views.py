@@ -3,9 +3,10 @@ publish documents and versions and see who accepted and downloaded them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
@@ -35,6 +36,39 @@ router.include_router(training_views.router)
 _PORTAL = "partner_portal/library/documents.html"
 _STAFF = "partner_portal/library/staff_documents.html"
 _STAFF_DOCUMENT = "partner_portal/library/staff_document.html"
+
+
+@dataclass
+class DocumentForm:
+    """A document's metadata as the staff forms send it (create and edit); parsed only after
+    the route has checked who is asking."""
+
+    title: TextForm = ""
+    description: TextForm = ""
+    category: TextForm = ""
+    product_family: TextForm = ""
+    requires_acknowledgement: TextForm = ""
+    publish_at: TextForm = ""
+    expires_at: TextForm = ""
+    audience_tiers: ListForm = None
+    audience_regions: TextForm = ""
+    audience_distributor_ids: ListForm = None
+
+    def parse(self) -> library.DocumentIn:
+        return parse_form(
+            library.DocumentIn,
+            title=self.title, description=self.description, category=self.category,
+            product_family=self.product_family or None,
+            requires_acknowledgement=bool(self.requires_acknowledgement),
+            publish_at=form_datetime(self.publish_at, "publish_at"),
+            expires_at=form_datetime(self.expires_at, "expires_at"),
+            **audience_fields(
+                self.audience_tiers, self.audience_regions, self.audience_distributor_ids
+            ),
+        )  # fmt: skip
+
+
+DocumentFormDep = Annotated[DocumentForm, Depends()]
 
 
 # --- partners ----------------------------------------------------------------------------------
@@ -120,29 +154,12 @@ def create_document(
     session: SessionDep,
     principal: StaffPrincipal,
     file: Annotated[UploadFile, File()],
-    title: TextForm = "",
-    description: TextForm = "",
-    category: TextForm = "",
-    product_family: TextForm = "",
-    requires_acknowledgement: TextForm = "",
-    publish_at: TextForm = "",
-    expires_at: TextForm = "",
-    audience_tiers: ListForm = None,
-    audience_regions: TextForm = "",
-    audience_distributor_ids: ListForm = None,
+    form: DocumentFormDep,
     change_note: TextForm = "",
 ) -> Response:
     """A new document with its first file (multipart, sent by htmx with the CSRF header)."""
     library.require_library_manager(session, principal)
-    data = parse_form(
-        library.DocumentIn,
-        title=title, description=description, category=category,
-        product_family=product_family or None,
-        requires_acknowledgement=bool(requires_acknowledgement),
-        publish_at=form_datetime(publish_at, "publish_at"),
-        expires_at=form_datetime(expires_at, "expires_at"),
-        **audience_fields(audience_tiers, audience_regions, audience_distributor_ids),
-    )  # fmt: skip
+    data = form.parse()
     document = with_upload(
         session,
         file,
@@ -167,28 +184,11 @@ def update_document(
     request: Request,
     session: SessionDep,
     principal: StaffPrincipal,
-    title: TextForm = "",
-    description: TextForm = "",
-    category: TextForm = "",
-    product_family: TextForm = "",
-    requires_acknowledgement: TextForm = "",
-    publish_at: TextForm = "",
-    expires_at: TextForm = "",
-    audience_tiers: ListForm = None,
-    audience_regions: TextForm = "",
-    audience_distributor_ids: ListForm = None,
+    form: DocumentFormDep,
 ) -> Response:
     """Change a document's metadata and audience."""
     library.require_library_manager(session, principal)
-    data = parse_form(
-        library.DocumentIn,
-        title=title, description=description, category=category,
-        product_family=product_family or None,
-        requires_acknowledgement=bool(requires_acknowledgement),
-        publish_at=form_datetime(publish_at, "publish_at"),
-        expires_at=form_datetime(expires_at, "expires_at"),
-        **audience_fields(audience_tiers, audience_regions, audience_distributor_ids),
-    )  # fmt: skip
+    data = form.parse()
     library.update_document(session, actor=principal, document_id=document_id, data=data)
     session.commit()
     return see_other(request, f"/staff/partners/documents/{document_id}")
