@@ -67,13 +67,14 @@ class LiveServer:
             return anchor_pending(session, self.chain.settings())
 
 
-def _recreate_database(url: str) -> None:
+def _drop_database(url: str, *, create_again: bool = False) -> None:
     target = make_url(url)
     admin = libpq_conninfo(target.set(database="postgres").render_as_string(hide_password=False))
     with psycopg.connect(admin, autocommit=True) as conn:
         name = sql.Identifier(str(target.database))
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        if create_again:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
 
 
 @pytest.fixture(scope="session")
@@ -94,10 +95,10 @@ def e2e_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThrowawayCha
 def live_server(worker_id: str, e2e_chain: ThrowawayChain) -> Iterator[LiveServer]:
     """The real app in uvicorn, on a database of its own with the demo data."""
     test_url = make_url(get_settings().resolved_test_database_url())
-    url = test_url.set(database=f"{test_url.database}_e2e_{worker_id}").render_as_string(
-        hide_password=False
-    )
-    _recreate_database(url)
+    # per process: two runs at once (a developer's terminal and another's) must not share it
+    name = f"{test_url.database}_e2e_{worker_id}_{os.getpid()}"
+    url = test_url.set(database=name).render_as_string(hide_password=False)
+    _drop_database(url, create_again=True)
     upgrade(url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -131,6 +132,7 @@ def live_server(worker_id: str, e2e_chain: ThrowawayChain) -> Iterator[LiveServe
         server.terminate()
         server.wait(timeout=15)
         engine.dispose()
+        _drop_database(url)
 
 
 def _wait_healthy(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
