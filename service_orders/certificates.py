@@ -12,21 +12,49 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
 
 import segno
 from fpdf import FPDF
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.config import get_settings
 from core.errors import IllegalTransition, NotFound
 from core.pdf import latin1
 from crm.models import Asset, Organization, ProductModel, Site, User
 from ledger.service import request_anchor
-from service_orders.models import Engineer, ServiceCertificate, WorkOrder
+from service_orders.models import (
+    Engineer,
+    ServiceCertificate,
+    WorkOrder,
+    WorkOrderEvent,
+    WorkOrderPhoto,
+)
+from service_orders.photos import photo_directory
 from service_orders.states import Status
 
 CERTIFICATE_KIND = "service_certificate"
 _ISSUABLE = {Status.COMPLETED.value, Status.CLOSED.value}
+# what each status change means as a step of the visit, in the report's timeline
+_STEPS = {
+    Status.NEW: "Opened",
+    Status.OFFERED: "Offered to an engineer",
+    Status.DECLINED: "Declined",
+    Status.REASSIGNED: "Taken back for another engineer",
+    Status.OVERDUE: "Respond-by passed",
+    Status.ACCEPTED: "Accepted",
+    Status.EN_ROUTE: "On the way",
+    Status.ON_SITE: "Arrived on site",
+    Status.ON_HOLD: "Put on hold",
+    Status.COMPLETED: "Completed",
+    Status.CLOSED: "Closed",
+    Status.CANCELLED: "Cancelled",
+}
+THUMB_PX = 480  # long side of a photo in the report: enough to see, small enough to keep
+THUMB_MM = 44
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +77,9 @@ class ReportFacts:
     notes: str
     signed_by: str
     signature_png: bytes | None
+    steps: Sequence[tuple[datetime, str]] = ()
+    # JPEG thumbnails in upload order; None where the file could not be read
+    photos: Sequence[bytes | None] = ()
 
 
 def certificate_path(certificate_id: uuid.UUID) -> str:
@@ -56,7 +87,7 @@ def certificate_path(certificate_id: uuid.UUID) -> str:
 
 
 def issue_certificate(
-    session: Session, *, work_order_id: int, public_url: str
+    session: Session, *, work_order_id: int, public_url: str, photo_dir: Path | None = None
 ) -> ServiceCertificate:
     """The work order's certificate, issued and queued for anchoring on first call."""
     existing = session.scalar(
@@ -70,8 +101,9 @@ def issue_certificate(
     if order.status not in _ISSUABLE:
         raise IllegalTransition("A certificate is issued once the work order is completed.")
     certificate_id = uuid.uuid4()
+    photos = photo_dir if photo_dir is not None else photo_directory(get_settings())
     pdf = render_report(
-        _facts(session, order), qr_url=public_url + certificate_path(certificate_id)
+        _facts(session, order, photos), qr_url=public_url + certificate_path(certificate_id)
     )
     digest = hashlib.sha256(pdf).hexdigest()
     anchor = request_anchor(
@@ -89,7 +121,9 @@ def issue_certificate(
     return certificate
 
 
-def issue_missing_certificates(session: Session, *, public_url: str, limit: int = 100) -> int:
+def issue_missing_certificates(
+    session: Session, *, public_url: str, limit: int = 100, photo_dir: Path | None = None
+) -> int:
     """Certificates for completed work orders that have none yet (the job's safety net)."""
     missing = session.scalars(
         select(WorkOrder.id)
@@ -101,11 +135,13 @@ def issue_missing_certificates(session: Session, *, public_url: str, limit: int 
         .limit(limit)
     ).all()
     for work_order_id in missing:
-        issue_certificate(session, work_order_id=work_order_id, public_url=public_url)
+        issue_certificate(
+            session, work_order_id=work_order_id, public_url=public_url, photo_dir=photo_dir
+        )
     return len(missing)
 
 
-def _facts(session: Session, order: WorkOrder) -> ReportFacts:
+def _facts(session: Session, order: WorkOrder, photo_dir: Path) -> ReportFacts:
     asset, model, site, owner = session.execute(
         select(Asset, ProductModel, Site, Organization)
         .join(ProductModel, ProductModel.id == Asset.product_model_id)
@@ -140,7 +176,46 @@ def _facts(session: Session, order: WorkOrder) -> ReportFacts:
         order.notes,
         order.signed_by or "",
         order.signature_png,
+        _steps(session, order),
+        [_thumbnail(photo_dir / p.stored_name) for p in _photos(session, order.id)],
     )
+
+
+def _steps(session: Session, order: WorkOrder) -> list[tuple[datetime, str]]:
+    """Each status change with its time, in words; the completion names its outcome."""
+    events = session.scalars(
+        select(WorkOrderEvent)
+        .where(WorkOrderEvent.work_order_id == order.id)
+        .order_by(WorkOrderEvent.at, WorkOrderEvent.id)
+    ).all()
+    steps = []
+    for event in events:
+        status = Status(event.to_status)
+        words = _STEPS[status]
+        if status == Status.COMPLETED and order.outcome:
+            words = f"{words}: {order.outcome.replace('_', ' ')}"
+        elif event.note and status != Status.COMPLETED:
+            words = f"{words} ({event.note})"
+        steps.append((event.at, words))
+    return steps
+
+
+def _photos(session: Session, work_order_id: int) -> Sequence[WorkOrderPhoto]:
+    query = select(WorkOrderPhoto).where(WorkOrderPhoto.work_order_id == work_order_id)
+    return session.scalars(query.order_by(WorkOrderPhoto.id)).all()
+
+
+def _thumbnail(path: Path) -> bytes | None:
+    """A small JPEG of a stored photo; None if the file is gone or unreadable (the report says
+    so rather than not being issued)."""
+    try:
+        with Image.open(path) as image:
+            image.thumbnail((THUMB_PX, THUMB_PX))
+            out = io.BytesIO()
+            image.convert("RGB").save(out, format="JPEG", quality=80)
+            return out.getvalue()
+    except (OSError, UnidentifiedImageError):
+        return None
 
 
 def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
@@ -167,19 +242,13 @@ def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
         pdf.cell(40, 7, label)
         pdf.set_font("Helvetica", "", 11)
         pdf.multi_cell(0, 7, latin1(value), new_x="LMARGIN", new_y="NEXT")
-    _section(
-        pdf,
-        "Checklist",
-        [f"[{'x' if i.get('done') else ' '}] {i.get('label', '')}" for i in facts.checklist]
-        or ["(none)"],
-    )
-    _section(
-        pdf,
-        "Parts used",
-        [f"{p.get('quantity', 1)} x {p.get('name', p.get('part', ''))}" for p in facts.parts]
-        or ["(none)"],
-    )
+    _section(pdf, "Checklist", [_check_line(i) for i in facts.checklist] or ["(none)"])
+    _section(pdf, "Parts used", [_part_line(p) for p in facts.parts] or ["(none)"])
     _section(pdf, "Notes", [facts.notes or "(none)"])
+    _section(pdf, "Steps", [f"{_when(at)} {words}" for at, words in facts.steps] or ["(none)"])
+    _photo_grid(pdf, facts.photos)
+    if pdf.get_y() > pdf.h - 75:  # signature and QR code stay together
+        pdf.add_page()
     y = pdf.get_y() + 4
     if facts.signature_png:
         pdf.image(io.BytesIO(facts.signature_png), x=10, y=y, w=70)
@@ -190,7 +259,7 @@ def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
     pdf.image(io.BytesIO(qr.getvalue()), x=150, y=y, w=40)
     pdf.set_xy(120, y + 42)
     pdf.set_font("Helvetica", "", 8)
-    pdf.multi_cell(80, 4, latin1(f"Scan to verify this report: {qr_url}"))
+    pdf.multi_cell(80, 4, latin1(f"Scan to verify this report: {qr_url}"), align="L")
     return bytes(pdf.output())
 
 
@@ -203,11 +272,61 @@ def _section(pdf: FPDF, title: str, lines: list[str]) -> None:
         pdf.multi_cell(0, 6, latin1(line), new_x="LMARGIN", new_y="NEXT")
 
 
+def _check_line(item: dict[str, object]) -> str:
+    note = str(item.get("note") or "").strip()
+    done = "Done" if item.get("done") else "Not done"
+    return f"{done}: {item.get('label', '')}" + (f" ({note})" if note else "")
+
+
+def _part_line(part: dict[str, object]) -> str:
+    """'2 x CND-GSK-400 Condenser gasket set' (the quantity without trailing zeros)."""
+    quantity = Decimal(str(part.get("quantity", 1)))
+    amount = f"{quantity.normalize():f}"
+    name = " ".join(str(part.get(key) or "").strip() for key in ("part_no", "description"))
+    return f"{amount} x {name.strip()}"
+
+
+def _photo_grid(pdf: FPDF, photos: Sequence[bytes | None]) -> None:
+    """The photos as thumbnails, four to a row, each numbered as on the engineer's page."""
+    if not photos:
+        return
+    _section(pdf, f"Photos ({len(photos)})", [])
+    per_row, gap = 4, 3.0
+    for start in range(0, len(photos), per_row):
+        row = photos[start : start + per_row]
+        height = max(_thumb_height(p) for p in row)
+        if pdf.get_y() + height + 6 > pdf.h - pdf.b_margin:
+            pdf.add_page()
+        top = pdf.get_y()
+        for column, photo in enumerate(row):
+            x = pdf.l_margin + column * (THUMB_MM + gap)
+            if photo is None:
+                pdf.set_xy(x, top)
+                pdf.multi_cell(THUMB_MM, 5, f"Photo {start + column + 1}: file missing")
+            else:
+                pdf.image(io.BytesIO(photo), x=x, y=top, w=THUMB_MM)
+            pdf.set_xy(x, top + height + 0.5)
+            pdf.set_font("Helvetica", "", 8)
+            pdf.cell(THUMB_MM, 4, f"Photo {start + column + 1}")
+            pdf.set_font("Helvetica", "", 10)
+        pdf.set_xy(pdf.l_margin, top + height + 6)
+
+
+def _thumb_height(photo: bytes | None) -> float:
+    if photo is None:
+        return 10.0
+    with Image.open(io.BytesIO(photo)) as image:
+        width, height = image.size
+    return THUMB_MM * height / width
+
+
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 
 
 def _duration(seconds: int | None) -> str:
-    if not seconds:
+    if seconds is None:
         return "-"
+    if seconds < 60:
+        return "under 1 min"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"

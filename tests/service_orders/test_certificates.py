@@ -5,8 +5,12 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import subprocess
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
@@ -18,7 +22,9 @@ from service_orders.certificates import (
     issue_missing_certificates,
 )
 from service_orders.models import WorkOrder
-from service_orders.workorders import complete_work_order, transition
+from service_orders.photos import add_photo
+from service_orders.schemas import ChecklistItem, PartUsed
+from service_orders.workorders import complete_work_order, transition, update_visit
 from tests.crm.factories import make_asset, make_org
 from tests.fieldcrm.conftest import Browser
 from tests.service_orders.workorder_factories import make_engineer, open_order, png, staff
@@ -87,3 +93,101 @@ def test_the_qr_page_is_public_and_says_pending_before_anchoring(
     assert pdf.headers["content-type"] == "application/pdf"
     assert hashlib.sha256(pdf.content).hexdigest() == certificate.sha256
     assert browser.get("/certificates/00000000-0000-4000-8000-000000000000").status_code == 404
+
+
+def _photo(colour: tuple[int, int, int]) -> bytes:
+    """A 1200 × 900 JPEG of one colour, as a phone camera would send (only larger)."""
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 900), colour).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def _recorded_visit(db: Session, photo_dir: Path) -> WorkOrder:
+    """A visit with everything an engineer records: checklist, parts, notes, a photo."""
+    order = open_order(db, make_asset(db, owner=make_org(db)), actor=staff(db))
+    order.checklist = [
+        {"label": "Clean the condenser coil", "done": False, "note": ""},
+        {"label": "Check the door seal", "done": False, "note": ""},
+    ]
+    engineer, as_engineer = make_engineer(db)
+    order.engineer_id = engineer.id
+    db.flush()
+    for target in ("accepted", "en_route", "on_site"):
+        transition(db, actor=as_engineer, work_order_id=order.id, target=target)
+    update_visit(
+        db,
+        actor=as_engineer,
+        work_order_id=order.id,
+        checklist=[
+            ChecklistItem(label="Clean the condenser coil", done=True, note="heavy dust"),
+            ChecklistItem(label="Check the door seal", done=False),
+        ],
+        parts=[
+            PartUsed(
+                part_no="CND-GSK-400", description="Condenser gasket set", quantity=Decimal(2)
+            ),
+            PartUsed(part_no="FLT-10", quantity=Decimal("1.5")),
+        ],
+        notes="Gasket was torn at the hinge side",
+    )
+    add_photo(
+        db, actor=as_engineer, work_order_id=order.id, data=_photo(PHOTO_RGB), directory=photo_dir
+    )
+    complete_work_order(
+        db,
+        actor=as_engineer,
+        work_order_id=order.id,
+        outcome="fixed",
+        signature_png=png(40, 20),
+        signed_by="Anna Customer",
+        notes="Door closes tight again",
+    )
+    return order
+
+
+PHOTO_RGB = (20, 160, 40)
+
+
+def _near(rgb: object, target: tuple[int, int, int]) -> bool:
+    assert isinstance(rgb, tuple)
+    return all(abs(int(a) - b) < 30 for a, b in zip(rgb, target, strict=True))
+
+
+def test_the_report_holds_everything_the_engineer_recorded(db: Session, tmp_path: Path) -> None:
+    order = _recorded_visit(db, tmp_path)
+    certificate = issue_certificate(
+        db, work_order_id=order.id, public_url=PUBLIC_URL, photo_dir=tmp_path
+    )
+
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(certificate.pdf)).pages)
+    assert "2 x CND-GSK-400 Condenser gasket set" in text
+    assert "1.5 x FLT-10" in text
+    assert "Done: Clean the condenser coil (heavy dust)" in text
+    assert "Not done: Check the door seal" in text
+    assert "Gasket was torn at the hinge side" in text
+    assert "Door closes tight again" in text
+    assert "Photos (1)" in text
+    for step in ("Accepted", "On the way", "Arrived on site", "Completed: fixed"):
+        assert step in text, step
+    assert order.on_site_at is not None
+    assert f"{order.on_site_at:%Y-%m-%d %H:%M} UTC Arrived on site" in text
+
+
+def test_the_report_shows_the_photos_as_thumbnails(db: Session, tmp_path: Path) -> None:
+    order = _recorded_visit(db, tmp_path)
+    certificate = issue_certificate(
+        db, work_order_id=order.id, public_url=PUBLIC_URL, photo_dir=tmp_path
+    )
+    assert len(certificate.pdf) < 200_000  # a thumbnail, not the camera's full picture
+
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(certificate.pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    green = 0
+    for page in pages:
+        with Image.open(page) as image:
+            colours = image.convert("RGB").getcolors(maxcolors=1 << 24) or []
+        green += sum(n for n, rgb in colours if _near(rgb, PHOTO_RGB))
+    # a 45 mm wide thumbnail at 40 dpi is about 70 × 50 pixels
+    assert green > 2000, f"no photo drawn on {[p.name for p in pages]}"
