@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -62,6 +63,11 @@ _HINTS = {
     503: "Try again in a minute.",
 }
 _DEFAULT_HINT = "Go back and try again."
+# Starlette's own details ("Not Found") only repeat the title; these say what happened.
+_MESSAGES = {
+    404: "There is no page at this address.",
+    405: "This address does not accept that kind of request.",
+}
 
 
 class LoginRequired(Exception):
@@ -161,6 +167,8 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         return await _login_required(request, exc)
     detail = exc.detail
     message = detail if isinstance(detail, str) else _TITLES.get(exc.status_code, "Error")
+    if message == HTTPStatus(exc.status_code).phrase and exc.status_code in _MESSAGES:
+        message = _MESSAGES[exc.status_code]
     return error_response(
         request,
         status_code=exc.status_code,
@@ -178,6 +186,9 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type")}
         for error in exc.errors()
     ]
+    if not wants_json(request) and any(error["loc"][:1] == ["path"] for error in errors):
+        # /customer/devices/abc names no device: for a page that is "not found", not bad input
+        return error_response(request, status_code=404, code="not_found", message=_MESSAGES[404])
     fields = sorted({str(error["loc"][-1]) for error in errors if error["loc"]})
     message = "Some fields are missing or invalid"
     return error_response(

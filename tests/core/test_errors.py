@@ -29,6 +29,10 @@ def _app(principal: Principal | None = None) -> FastAPI:
     def asset(asset_id: int) -> dict[str, int]:
         raise NotFound(f"Asset {asset_id} does not exist.", asset_id=asset_id)
 
+    @app.get("/assets/{asset_id}/readings")
+    def readings(asset_id: int, limit: int = 10) -> dict[str, int]:
+        return {"asset_id": asset_id, "limit": limit}
+
     @app.post("/orders/1/accept")
     def accept() -> None:
         raise Conflict("The work order was reassigned.")
@@ -126,6 +130,30 @@ def test_unknown_route_gets_the_error_page() -> None:
     assert "<html" in response.text
 
 
+def test_the_not_found_page_says_what_happened_instead_of_repeating_its_title() -> None:
+    page = _client().get("/nowhere").text
+
+    assert "<h1>Not found</h1>" in page
+    assert "<p>There is no page at this address.</p>" in page
+    assert "Not Found" not in page
+
+
+def test_a_page_address_with_a_malformed_id_is_not_found() -> None:
+    response = _client().get("/assets/abc")
+
+    assert response.status_code == 404
+    assert "There is no page at this address." in response.text
+    assert "Check your input" not in response.text
+
+
+def test_a_malformed_id_in_an_htmx_request_gets_the_not_found_fragment() -> None:
+    response = _client().get("/assets/abc", headers=HTMX)
+
+    assert response.status_code == 404
+    assert "There is no page at this address." in response.text
+    assert "<html" not in response.text
+
+
 def test_unhandled_exception_is_logged_and_answered_with_500(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -154,6 +182,13 @@ def test_validation_error_lists_fields_without_echoing_input() -> None:
     assert error["code"] == "invalid_input"
     assert "asset_id" in error["message"]
     assert "not-a-number" not in response.text
+
+
+def test_bad_query_input_on_a_page_is_still_422() -> None:
+    response = _client().get("/assets/5/readings?limit=lots")
+
+    assert response.status_code == 422
+    assert "limit" in response.text
 
 
 def test_anonymous_page_redirects_to_login_with_next() -> None:
