@@ -15,6 +15,7 @@ from core.db import utcnow
 from crm.audit import UPDATE, record_change, snapshot
 from service_orders.models import WorkOrder, WorkOrderSource, WorkOrderType
 from service_orders.schemas import WorkOrderCreate
+from service_orders.sla import before_failure
 from service_orders.states import OPEN, UNASSIGNED, Status
 from service_orders.tracking import WorkOrderAlert
 from service_orders.workorders import AUDIT_FIELDS, ENTITY, insert_work_order, move, record_note
@@ -128,9 +129,9 @@ def _follow_clears(session: Session, result: IntakeResult, *, limit: int) -> Non
 
 def _order_for(alert: Alert) -> WorkOrderCreate:
     due_by = None
-    if alert.kind == "trend" and alert.predicted_failure_at is not None:
+    if alert.kind == "trend":
         margin = timedelta(hours=get_settings().service_orders_predictive_margin_hours)
-        due_by = alert.predicted_failure_at - margin
+        due_by = before_failure(alert.predicted_failure_at, now=utcnow(), margin=margin)
     return WorkOrderCreate(
         type=work_order_type(alert),
         source=WorkOrderSource.ALERT,
