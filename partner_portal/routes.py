@@ -102,7 +102,7 @@ def post_pickups(
         session, actor=principal, distributor_org_id=body.distributor_org_id, lines=body.lines
     )
     if result.errors:
-        errors = [{"line": e.row, "message": e.message} for e in result.errors]
+        errors = [{"line": e.row, "field": e.column, "message": e.message} for e in result.errors]
         if all(_is_duplicate(e) for e in result.errors):
             raise Conflict(
                 "These document lines are recorded already; nothing was stored.",

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from core.db import SessionDep
 from core.errors import InvalidInput
-from core.web.templating import render
+from core.web.templating import is_htmx, render
 from crm.models import ProductModel
 from crm.views import DistributorPrincipal
 from partner_portal.models import PickupLine
-from partner_portal.pickups import CSV_COLUMNS, import_pickups_csv
+from partner_portal.pickup_rows import CSV_COLUMNS
+from partner_portal.pickups import import_pickups_csv, pickups_template
 from partner_portal.views.format import FORMATS
 
 router = APIRouter()
@@ -25,7 +26,6 @@ router = APIRouter()
 TEMPLATE = "partner_portal/pickups/index.html"
 PAGE_SIZE = 50
 MAX_CSV_BYTES = 10 * 1024 * 1024
-CSV_EXAMPLE = ",".join(CSV_COLUMNS) + "\n2026-01-15,PUMP-100,2,2400.00,EUR,INV-1001,1\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +105,10 @@ def pickups_page(
 
 
 @router.get("/portal/pickups/template.csv", name="portal_pickups_template")
-def csv_template(principal: DistributorPrincipal) -> Response:
-    """A CSV with the header and one example line to fill in."""
+def csv_template(session: SessionDep, principal: DistributorPrincipal) -> Response:
+    """A CSV with the header and example lines of our products; it imports as downloaded."""
     return Response(
-        CSV_EXAMPLE,
+        pickups_template(session, distributor_org_id=principal.org_id),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="pickups-template.csv"'},
     )
@@ -121,7 +121,7 @@ async def upload_csv(
     principal: DistributorPrincipal,
     file: Annotated[UploadFile, File()],
 ) -> Response:
-    """Import a CSV: all lines, or none with every wrong row listed."""
+    """Import a CSV: all lines, or none with every wrong row listed next to the upload."""
     data = await file.read(MAX_CSV_BYTES + 1)
     if len(data) > MAX_CSV_BYTES:
         raise InvalidInput(
@@ -135,10 +135,11 @@ async def upload_csv(
         session.commit()
     context = {
         "result": result,
+        "filename": file.filename or "the file",
         **pickup_page(session, org_id=principal.org_id, f=PickupFilter(), page=1),
         "columns": CSV_COLUMNS,
         **FORMATS,
     }
-    return render(
-        request, TEMPLATE, context, block="pickups", status_code=200 if result.ok else 422
-    )
+    # htmx swaps the upload card; a successful import refreshes the list out of band
+    block = "upload" if is_htmx(request) else None
+    return render(request, TEMPLATE, context, block=block, status_code=200 if result.ok else 422)

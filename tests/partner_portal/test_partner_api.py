@@ -77,7 +77,14 @@ def test_wrong_lines_are_422_with_row_errors_and_nothing_is_stored(
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "pickups_invalid"
-    assert error["details"]["errors"] == [{"line": 2, "message": "unknown product code 'NO-SUCH'"}]
+    assert error["details"]["errors"] == [
+        {
+            "line": 2,
+            "field": "product_code",
+            "message": f"there is no product NO-SUCH; use one of our product codes, such as "
+            f"{product.code}",
+        }
+    ]
     assert _stored(db, distributor) == 0
 
 

@@ -64,10 +64,12 @@ def test_one_bad_row_imports_nothing_and_every_error_names_its_row(db: Session) 
     assert result.imported == 0
     # the blank line 3 is skipped and still counted, as a spreadsheet shows it
     assert {error.row for error in result.errors} == {4, 5}
-    messages = " | ".join(error.message for error in result.errors)
-    assert "picked_on" in messages
-    assert "quantity" in messages
-    assert "currency" in messages
+    # lower-case "eur" is taken as EUR; each wrong value names its column
+    assert [(error.row, error.column) for error in result.errors] == [
+        (4, "picked_on"),
+        (5, "product_code"),
+        (5, "quantity"),
+    ]
     assert _count(db, distributor.id) == 0
 
 
@@ -84,8 +86,8 @@ def test_duplicates_in_the_file_and_against_stored_lines_are_refused(db: Session
     )
     result = import_pickups_csv(db, actor=SYSTEM, distributor_org_id=distributor.id, data=again)
     assert result.errors == (
-        RowError(2, "document INV-1 line 1 is already recorded", duplicate=True),
-        RowError(4, "document INV-2 line 1 repeats row 3", duplicate=True),
+        RowError(2, "document INV-1 line 1 is already recorded", True, "document_number"),
+        RowError(4, "document INV-2 line 1 repeats row 3", True, "document_number"),
     )
     assert _count(db, distributor.id) == 1
 
@@ -129,6 +131,6 @@ def test_erp_lines_are_added_and_a_resend_is_refused(db: Session) -> None:
     assert add_pickups(db, actor=SYSTEM, distributor_org_id=distributor.id, lines=[line]).ok
     result = add_pickups(db, actor=SYSTEM, distributor_org_id=distributor.id, lines=[line])
     assert result.errors == (
-        RowError(1, "document ERP-9 line 1 is already recorded", duplicate=True),
+        RowError(1, "document ERP-9 line 1 is already recorded", True, "document_number"),
     )
     assert _count(db, distributor.id) == 1

@@ -81,7 +81,8 @@ def test_pickups_list_filter_upload_and_template(browser: Browser, db: Session) 
         "/portal/pickups/upload", files={"file": ("p.csv", bad, "text/csv")}, headers=headers
     )
     assert refused.status_code == 422
-    assert "Row 3:" in refused.text
+    assert "Row 3, column picked_on:" in refused.text
+    assert "Row 3, column product_code: there is no product UNKNOWN" in refused.text
     assert "Nothing was imported" in refused.text
     count = select(func.count()).where(PickupLine.distributor_org_id == distributor.id)
     assert db.scalar(count) == 1
