@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.auth.principal import Principal
+from core.listing import ListPage, ListParams, fetch_page
 from crm.models import Asset, Organization, ProductModel, Site
 from crm.service.assets import asset_visibility
 
@@ -25,12 +25,16 @@ class InstalledAsset:
     warranty_end: date | None
 
 
+INSTALLED_BASE_SORTS = ("serial", "model", "site", "owner", "warranty")
+
+
 def installed_base(
-    session: Session, *, principal: Principal, limit: int = 100
-) -> Sequence[InstalledAsset]:
-    """The assets the principal may see, with model, site and owner names."""
+    session: Session, *, principal: Principal, params: ListParams
+) -> ListPage[InstalledAsset]:
+    """One page of the assets the principal may see, with model, site and owner names,
+    searched by serial, model, site or owner."""
     owner = aliased(Organization)
-    rows = session.execute(
+    query = (
         select(
             Asset.id,
             Asset.serial,
@@ -44,10 +48,27 @@ def installed_base(
         .join(Site, Site.id == Asset.site_id)
         .join(owner, owner.id == Asset.owner_org_id)
         .where(asset_visibility(principal))
-        .order_by(owner.name, Site.name, Asset.serial)
-        .limit(limit)
-    ).all()
-    return [InstalledAsset(*row) for row in rows]
+    )
+    if params.search:
+        words = f"%{params.search}%"
+        query = query.where(
+            or_(
+                Asset.serial.ilike(words),
+                ProductModel.name.ilike(words),
+                Site.name.ilike(words),
+                owner.name.ilike(words),
+            )
+        )
+    column = {
+        "serial": Asset.serial,
+        "model": ProductModel.name,
+        "site": Site.name,
+        "owner": owner.name,
+        "warranty": Asset.warranty_end,
+    }[params.sort]
+    order = column.desc().nulls_last() if params.descending else column.asc().nulls_last()
+    rows, total = fetch_page(session, query.order_by(order, Asset.serial, Asset.id), params)
+    return ListPage([InstalledAsset(*row) for row in rows], total, params)
 
 
 def count_visible_assets(session: Session, *, principal: Principal) -> int:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
 from core.auth.roles import Role
@@ -14,6 +15,7 @@ from core.auth.sessions import create_session, end_session
 from core.config import get_settings
 from core.db import SessionDep
 from core.errors import PermissionDenied, TooManyAttempts
+from core.listing import ListPage, list_params
 from core.web.deps import (
     SESSION_COOKIE,
     OptionalPrincipal,
@@ -23,6 +25,8 @@ from core.web.deps import (
 )
 from core.web.templating import nav_for, render
 from crm import overview
+from crm.capabilities import capabilities_of
+from crm.models import Capability
 from crm.service import authenticate
 
 router = APIRouter(include_in_schema=False)
@@ -30,20 +34,34 @@ router = APIRouter(include_in_schema=False)
 DistributorPrincipal = Annotated[Principal, Depends(require_role(Role.DISTRIBUTOR))]
 
 
-def home_path(principal: Principal) -> str:
-    """Where a principal lands after login: the first entry of their navigation."""
+# staff whose work is one list start there (partner_portal's page, named by its path only)
+_START_BY_CAPABILITY = {Capability.FINANCE: "/staff/partners/finance"}
+
+
+def home_path(session: Session, principal: Principal) -> str:
+    """Where a principal lands after login: finance on what waits for them, everyone else on
+    the first entry of their navigation."""
+    if principal.is_staff:
+        held = capabilities_of(session, user_id=principal.user_id)
+        for capability, path in _START_BY_CAPABILITY.items():
+            if capability in held:
+                return path
     return nav_for(principal)[0][1]
 
 
 @router.get("/")
-def index(principal: OptionalPrincipal) -> Response:
-    return RedirectResponse(home_path(principal) if principal else "/login", status_code=303)
+def index(session: SessionDep, principal: OptionalPrincipal) -> Response:
+    target = home_path(session, principal) if principal else "/login"
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/login", name="login")
-def login_page(request: Request, principal: OptionalPrincipal, next: str | None = None) -> Response:
+def login_page(
+    request: Request, session: SessionDep, principal: OptionalPrincipal, next: str | None = None
+) -> Response:
     if principal is not None:
-        return RedirectResponse(safe_next_path(next, default=home_path(principal)), status_code=303)
+        home = home_path(session, principal)
+        return RedirectResponse(safe_next_path(next, default=home), status_code=303)
     return render(
         request, "crm/login.html", {"next": safe_next_path(next, default=""), "email": ""}
     )
@@ -75,7 +93,8 @@ def login(
         )
     max_age = timedelta(hours=settings.session_max_age_hours)
     token = create_session(session, principal=principal, max_age=max_age)
-    response = RedirectResponse(safe_next_path(next, default=home_path(principal)), status_code=303)
+    home = home_path(session, principal)
+    response = RedirectResponse(safe_next_path(next, default=home), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -107,9 +126,18 @@ def staff_home(request: Request, session: SessionDep, principal: StaffPrincipal)
             "heading": "Dashboard",
             "organizations": overview.organizations_by_kind(session),
             "asset_count": overview.count_visible_assets(session, principal=principal),
-            "assets": overview.installed_base(session, principal=principal),
+            "listing": _installed_base(request, session, principal),
         },
     )
+
+
+def _installed_base(
+    request: Request, session: SessionDep, principal: Principal
+) -> ListPage[overview.InstalledAsset]:
+    params = list_params(
+        request.query_params, sorts=overview.INSTALLED_BASE_SORTS, default_sort="owner"
+    )
+    return overview.installed_base(session, principal=principal, params=params)
 
 
 @router.get("/portal/equipment")
@@ -128,6 +156,6 @@ def _installed_base_page(
         {
             "heading": heading,
             "asset_count": overview.count_visible_assets(session, principal=principal),
-            "assets": overview.installed_base(session, principal=principal),
+            "listing": _installed_base(request, session, principal),
         },
     )

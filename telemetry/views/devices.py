@@ -9,10 +9,19 @@ from fastapi.responses import Response
 
 from core.config import get_settings
 from core.db import SessionDep
+from core.listing import list_params
 from core.web.deps import StaffPrincipal
 from core.web.templating import render
 from telemetry.devices import provision_device
-from telemetry.queries.devices import device_overview
+from telemetry.queries.devices import (
+    DEVICE_SORTS,
+    DEVICE_STATES,
+    HEALTH_BANDS,
+    customer_choices,
+    device_overview,
+    device_page,
+    fleet_summary,
+)
 from telemetry.web import BrokerSync, mqtt_topic
 
 router = APIRouter()
@@ -20,9 +29,30 @@ router = APIRouter()
 _TEMPLATE = "telemetry/devices.html"
 
 
+_FILTERS = {
+    "health": HEALTH_BANDS,
+    "device": DEVICE_STATES,
+    "alerts": ("open",),
+    "customer": None,
+}
+
+
+def _list_context(
+    request: Request, session: SessionDep, principal: StaffPrincipal
+) -> dict[str, Any]:
+    params = list_params(
+        request.query_params, sorts=DEVICE_SORTS, default_sort="customer", filters=_FILTERS
+    )
+    return {
+        "listing": device_page(session, principal=principal, params=params),
+        "customers": customer_choices(session, principal=principal),
+        "summary": fleet_summary(session, principal=principal),
+    }
+
+
 @router.get("/staff/devices", name="telemetry_devices")
 def devices_page(request: Request, session: SessionDep, principal: StaffPrincipal) -> Response:
-    return render(request, _TEMPLATE, {"rows": device_overview(session, principal=principal)})
+    return render(request, _TEMPLATE, _list_context(request, session, principal))
 
 
 @router.post("/staff/devices", name="telemetry_provision")
@@ -44,12 +74,14 @@ def provision(
     }
     session.commit()
     sync(session)  # after the commit: the broker accepts the device from this moment
-    rows = device_overview(session, principal=principal)
-    provisioned["serial"] = next((r.serial for r in rows if r.asset_id == asset_id), asset_id)
+    context = _list_context(request, session, principal)
+    provisioned["serial"] = device_overview(session, principal=principal, asset_id=asset_id)[
+        0
+    ].serial
     return render(
         request,
         _TEMPLATE,
-        {"rows": rows, "provisioned": provisioned},
+        {**context, "provisioned": provisioned},
         block="device_list",
         headers={"Cache-Control": "no-store"},
     )
