@@ -33,7 +33,8 @@ from service_orders.sla import sla_dates
 from service_orders.states import BY_ENGINEER, HELD, Status, check_transition
 from service_orders.tracking import PmProgress, WorkOrderAlert
 from telemetry.alerts.models import Alert
-from telemetry.health.service import record_service
+from telemetry.alerts.service import resolve_by_service
+from telemetry.health.service import record_service, refresh_health
 
 ENTITY = "work_order"
 AUDIT_FIELDS = (
@@ -222,8 +223,11 @@ def complete_work_order(
         record_service(session, asset_id=asset.id, runtime_hours=asset.runtime_hours)
     if outcome == "fixed" and work_order.pm_plan_id is not None:
         _record_pm_done(session, work_order, asset)
-    if outcome != "fixed":
+    if outcome == "fixed":
+        _resolve_alerts(session, actor=actor, work_order=work_order)
+    else:
         _follow_up(session, actor=actor, visited=work_order)
+    refresh_health(session, asset_ids=[asset.id])
     return work_order
 
 
@@ -356,6 +360,18 @@ def _record_pm_done(session: Session, work_order: WorkOrder, asset: Asset) -> No
         .values(pm_plan_id=work_order.pm_plan_id, asset_id=asset.id, **done)
         .on_conflict_do_update(index_elements=["pm_plan_id", "asset_id"], set_=done)
     )
+
+
+def _resolve_alerts(session: Session, *, actor: Principal, work_order: WorkOrder) -> None:
+    """The fault is fixed: the alerts the order covers are resolved, not left open."""
+    covered = select(WorkOrderAlert.alert_id).where(WorkOrderAlert.work_order_id == work_order.id)
+    alert_ids = {*session.scalars(covered), *([work_order.alert_id] if work_order.alert_id else [])}
+    why = f"fixed on service visit {work_order.number}"
+    resolved = resolve_by_service(session, actor=actor, alert_ids=sorted(alert_ids), note=why)
+    if resolved:
+        numbers = ", ".join(f"#{alert.id}" for alert in resolved)
+        noun = "alerts" if len(resolved) > 1 else "alert"
+        record_note(session, work_order, note=f"{noun} {numbers} resolved: fixed on this visit")
 
 
 def _follow_up(session: Session, *, actor: Principal, visited: WorkOrder) -> WorkOrder:

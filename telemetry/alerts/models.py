@@ -33,6 +33,7 @@ class AlertStatus(StrEnum):
 class ClearReason(StrEnum):
     CONDITION = "condition"
     MANUAL = "manual"
+    SERVICE = "service"  # a service visit fixed the fault
 
 
 class Alert(Base):

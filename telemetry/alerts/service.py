@@ -46,12 +46,23 @@ def clear_alert(session: Session, *, actor: Principal, alert_id: int, reason: st
     alert = _visible_alert(session, actor=actor, alert_id=alert_id, lock=True)
     if alert.status not in ACTIVE_STATUSES:
         raise IllegalTransition("The alert is cleared already.")
-    before = snapshot(alert, ALERT_FIELDS)
-    alert.status = AlertStatus.CLEARED
-    alert.cleared_at = alert.updated_at = utcnow()
-    alert.clear_reason = ClearReason.MANUAL
-    _record(session, actor=actor, alert=alert, action="cleared", before=before, note=reason.strip())
+    _clear(session, actor=actor, alert=alert, why=ClearReason.MANUAL, note=reason.strip())
     return alert
+
+
+def resolve_by_service(
+    session: Session, *, actor: Principal, alert_ids: Sequence[int], note: str
+) -> Sequence[Alert]:
+    """Clear the still active ones of these alerts: a service visit fixed the fault.
+
+    The caller (service_orders' completion) has checked that the actor did the visit.
+    """
+    query = select(Alert).where(Alert.id.in_(alert_ids), Alert.status.in_(ACTIVE_STATUSES))
+    # the ingest may be escalating or clearing the same rows right now
+    alerts = session.scalars(query.order_by(Alert.id).with_for_update()).all()
+    for alert in alerts:
+        _clear(session, actor=actor, alert=alert, why=ClearReason.SERVICE, note=note)
+    return alerts
 
 
 def list_alerts(
@@ -87,6 +98,16 @@ def alert_history(session: Session, *, principal: Principal, asset_id: int) -> S
         .limit(MAX_PAGE)
     )
     return session.scalars(query).all()
+
+
+def _clear(
+    session: Session, *, actor: Principal, alert: Alert, why: ClearReason, note: str
+) -> None:
+    before = snapshot(alert, ALERT_FIELDS)
+    alert.status = AlertStatus.CLEARED
+    alert.cleared_at = alert.updated_at = utcnow()
+    alert.clear_reason = why
+    _record(session, actor=actor, alert=alert, action="cleared", before=before, note=note)
 
 
 def _visible_alert(session: Session, *, actor: Principal, alert_id: int, lock: bool) -> Alert:
