@@ -30,7 +30,16 @@ def require_staff_or_own_distributor(actor: Principal, distributor_org_id: int) 
     raise PermissionDenied("You may only record pickups of your own organisation.")
 
 
+FINANCE_LABEL = "an administrator"
+"""Who finance is, in the words of a refusal: the role that may actually do it."""
+
+
+def is_finance(actor: Principal) -> bool:
+    """Whether the actor may settle, approve, issue and pay (and so sees those buttons)."""
+    return actor.role in FINANCE_ROLES
+
+
 def require_finance(actor: Principal, *, to: str) -> None:
-    """Refuse anyone but finance staff; `to` completes "Only finance may ..."."""
-    if actor.role not in FINANCE_ROLES:
-        raise PermissionDenied(f"Only finance may {to}.")
+    """Refuse anyone but finance staff; `to` completes "Only an administrator may ..."."""
+    if not is_finance(actor):
+        raise PermissionDenied(f"Only {FINANCE_LABEL} may {to}.")

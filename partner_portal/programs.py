@@ -45,6 +45,10 @@ class PeriodSummary:
     statements: int
     by_status: dict[str, int]
     ended: bool
+    # "first" (never settled), "again" (adds distributors without a statement) or None
+    run: str | None = None
+    # the later period of the same year whose true-up already includes this one
+    blocked_by: date | None = None
 
 
 def create_program(
@@ -152,13 +156,18 @@ def program_periods(
     while start <= today:
         end = period_end_exclusive(kind, start)
         by_status = counts.get(start, {})
+        later = min((s for s in counts if start < s and s.year == start.year), default=None)
+        ended = end <= today
+        run = None if not ended or later is not None else ("again" if by_status else "first")
         periods.append(
             PeriodSummary(
                 start=start,
                 end=date.fromordinal(end.toordinal() - 1),
                 statements=sum(by_status.values()),
                 by_status=by_status,
-                ended=end <= today,
+                ended=ended,
+                run=run,
+                blocked_by=later,
             )
         )
         start = end

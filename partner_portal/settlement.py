@@ -42,6 +42,7 @@ from partner_portal.statement_pdf import render_statement, statement_facts, stat
 
 ANCHOR_KIND = "rebate_statement"
 _MONTHS = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}
+_STATUS_ORDER = [status.value for status in StatementStatus]
 _AUDITED = (
     "status",
     "measure",
@@ -95,7 +96,7 @@ def settle(
     kind = PeriodKind(program.period_kind)
     end = period_end_exclusive(kind, period_start)
     year_start = date(period_start.year, 1, 1)
-    _refuse_after_a_later_period(session, program.id, period_start)
+    _refuse_after_a_later_period(session, program.id, kind, period_start)
     prior = (year_start.replace(year=year_start.year - 1), end.replace(year=end.year - 1))
     in_period = _between(period_start, end)
     in_ytd = _between(year_start, end)
@@ -189,7 +190,9 @@ def settle(
     return statements
 
 
-def _refuse_after_a_later_period(session: Session, program_id: int, period_start: date) -> None:
+def _refuse_after_a_later_period(
+    session: Session, program_id: int, kind: PeriodKind, period_start: date
+) -> None:
     """A later period's true-up already paid this one; settling it now would pay twice."""
     later = session.scalar(
         select(func.min(RebateStatement.period_start)).where(
@@ -198,11 +201,37 @@ def _refuse_after_a_later_period(session: Session, program_id: int, period_start
             RebateStatement.period_start < date(period_start.year + 1, 1, 1),
         )
     )
-    if later is not None:
+    if later is None:
+        return
+    own = dict(
+        session.execute(
+            select(RebateStatement.status, func.count())
+            .where(
+                RebateStatement.program_id == program_id,
+                RebateStatement.period_start == period_start,
+            )
+            .group_by(RebateStatement.status)
+        ).all()
+    )
+    if own:
+        total = sum(own.values())
+        counts = ", ".join(f"{own[status]} {status}" for status in _STATUS_ORDER if status in own)
         raise Conflict(
-            f"The period from {later.isoformat()} is settled already.",
-            code="rebate_later_period_settled",
+            f"The period {period_label(kind, period_start)} is settled already "
+            f"({total} statement{'' if total == 1 else 's'}, {counts}).",
+            code="rebate_period_settled",
         )
+    raise Conflict(
+        f"The later period {period_label(kind, later)} is settled already, and its "
+        "year-to-date true-up includes this period: nothing is left to settle here.",
+        code="rebate_later_period_settled",
+    )
+
+
+def period_label(kind: PeriodKind, period_start: date) -> str:
+    """2026-01-01 – 2026-03-31: a period by its first and last day."""
+    last = date.fromordinal(period_end_exclusive(kind, period_start).toordinal() - 1)
+    return f"{period_start.isoformat()} – {last.isoformat()}"
 
 
 def _between(start: date, end: date) -> ColumnElement[bool]:
@@ -320,7 +349,10 @@ def approve_statement(session: Session, *, actor: Principal, statement_id: int) 
     statement = _locked(session, statement_id, expect=StatementStatus.DRAFT)
     if actor == SYSTEM or actor.user_id == statement.created_by:
         raise PermissionDenied(
-            "A statement is approved by someone other than who settled it.", code="four_eyes"
+            "You ran this settlement, so another administrator approves it: a statement is "
+            "approved by someone other than who settled it.",
+            code="four_eyes",
+            hint="Ask another administrator to approve it.",
         )
     before = snapshot(statement, _AUDITED)
     statement.status = StatementStatus.APPROVED

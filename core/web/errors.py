@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from core.auth.roles import Role
 from core.errors import DomainError
 from core.web.templating import is_htmx, render
 
@@ -63,6 +64,9 @@ _HINTS = {
     503: "Try again in a minute.",
 }
 _DEFAULT_HINT = "Go back and try again."
+_ADMIN_403_HINT = (
+    "A rule of the process refuses this, not your access: the message says who may do it."
+)
 # Starlette's own details ("Not Found") only repeat the title; these say what happened.
 _MESSAGES = {
     404: "There is no page at this address.",
@@ -100,7 +104,7 @@ def error_response(
         "status_code": status_code,
         "title": _TITLES.get(status_code, _TITLES[400]),
         "message": message,
-        "hint": _HINTS.get(status_code, _DEFAULT_HINT),
+        "hint": _hint(request, status_code, details),
     }
     if is_htmx(request):
         fragment_headers = {**(headers or {}), "HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
@@ -112,6 +116,18 @@ def error_response(
             headers=fragment_headers,
         )
     return render(request, "core/error.html", context, status_code=status_code, headers=headers)
+
+
+def _hint(request: Request, status_code: int, details: Mapping[str, Any] | None) -> str:
+    """The next step: the error's own hint, else the status's; an administrator is never
+    told to ask an administrator."""
+    own = (details or {}).get("hint")
+    if isinstance(own, str) and own:
+        return own
+    principal = getattr(request.state, "principal", None)
+    if status_code == 403 and getattr(principal, "role", None) == Role.ADMIN:
+        return _ADMIN_403_HINT
+    return _HINTS.get(status_code, _DEFAULT_HINT)
 
 
 def wants_json(request: Request) -> bool:

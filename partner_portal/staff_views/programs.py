@@ -15,7 +15,8 @@ from core.db import SessionDep
 from core.errors import InvalidInput
 from core.web.deps import StaffPrincipal
 from core.web.templating import is_htmx, render
-from partner_portal.models import Calculation, Growth, Measure, PeriodKind
+from partner_portal.access import is_finance
+from partner_portal.models import Calculation, Growth, Measure, PeriodKind, StatementStatus
 from partner_portal.programs import (
     TierInput,
     create_program,
@@ -24,7 +25,7 @@ from partner_portal.programs import (
     program_periods,
     program_tiers,
 )
-from partner_portal.settlement import list_statements, settle
+from partner_portal.settlement import list_statements, period_label, settle
 from partner_portal.statement_pdf import statement_number
 from partner_portal.views.format import FORMATS
 
@@ -125,6 +126,9 @@ def program_context(
             if p.statements
         },
         "ran": ran,
+        "can_settle": is_finance(principal),
+        "status_order": [status.value for status in StatementStatus],
+        "period_label": lambda start: period_label(PeriodKind(program.period_kind), start),
         "number": statement_number,
         **FORMATS,
     }

@@ -178,7 +178,8 @@ def test_finance_creates_a_program_runs_a_settlement_and_approves(
     token = browser.csrf_token("/staff/partners/programs")
     for action, status in (("approve", "approved"), ("issue", "issued"), ("paid", "paid")):
         response = browser.post(
-            f"/staff/partners/statements/{statement_id}/{action}", data={"csrf_token": token}
+            f"/staff/partners/statements/{statement_id}/{action}",
+            data={"csrf_token": token, "confirmed": "yes"},
         )
         assert response.status_code == 303, action
         page = browser.get(f"/staff/partners/statements/{statement_id}")
