@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
+from core.labels import register_labels
 
 _MONEY = Numeric(14, 2)
 _MEASURE = Numeric(18, 3)
@@ -65,6 +66,30 @@ class Growth(StrEnum):
     NONE = "none"
     ON_INCREMENT = "on_increment"
     ON_TOTAL = "on_total"
+
+
+register_labels(
+    "rebate_period",
+    {PeriodKind.MONTH: "Month", PeriodKind.QUARTER: "Quarter", PeriodKind.YEAR: "Year"},
+)
+register_labels(
+    "rebate_measure", {Measure.NET_VALUE: "Net sales value", Measure.QUANTITY: "Units bought"}
+)
+register_labels(
+    "rebate_calculation",
+    {
+        Calculation.RETROACTIVE: "Retroactive: the reached band's rate on everything",
+        Calculation.INCREMENTAL: "Incremental: each band's rate on its own slice",
+    },
+)
+register_labels(
+    "rebate_growth",
+    {
+        Growth.NONE: "No growth condition",
+        Growth.ON_INCREMENT: "Rebate on the growth over last year",
+        Growth.ON_TOTAL: "Rebate on everything when it grew over last year",
+    },
+)
 
 
 class StatementStatus(StrEnum):
@@ -441,6 +466,7 @@ class ApprovalStep(Base):
         CheckConstraint(
             "(condition_field = 'always') = (threshold IS NULL)", name="threshold_with_condition"
         ),
+        CheckConstraint("timeout_hours > 0", name="timeout_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -453,6 +479,8 @@ class ApprovalStep(Base):
     approver_capability: Mapped[str] = mapped_column(String(32))
     condition_field: Mapped[str] = mapped_column(String(32))
     threshold: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # hours a pending step waits before it escalates; None: the setting's default
+    timeout_hours: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class Inquiry(Base):
@@ -521,18 +549,35 @@ class InquiryApproval(Base):
     __table_args__ = (
         UniqueConstraint("inquiry_id", "round", "position"),
         CheckConstraint(_one_of("status", ApprovalStatus), name="status"),
+        CheckConstraint("timeout_hours > 0", name="timeout_positive"),
+        # the pending step that escalates is found by the periodic job
+        Index(
+            "ix_inquiry_approvals_escalates_at",
+            "escalates_at",
+            postgresql_where="status = 'pending' AND escalates_at IS NOT NULL",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id", ondelete="CASCADE"))
     round: Mapped[int] = mapped_column(SmallInteger)
+    # the workflow step's position; `number` is what a person reads: 1, 2, 3 within the round
     position: Mapped[int] = mapped_column(SmallInteger)
+    number: Mapped[int] = mapped_column(SmallInteger)
     step_name: Mapped[str] = mapped_column(String(200))
+    # who decides now: the step's capability, or the next level's after an escalation
     approver_capability: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(24))
+    timeout_hours: Mapped[int] = mapped_column(SmallInteger)
+    pending_since: Mapped[datetime | None]
+    escalates_at: Mapped[datetime | None]
+    delegated_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    delegated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     comment: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # set when an administrator decided the step in place of its approvers
+    override_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class InquiryEvent(Base):

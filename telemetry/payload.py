@@ -17,6 +17,7 @@ from enum import StrEnum
 
 import msgspec
 
+from core.labels import register_labels
 from telemetry.stream import DeviceProfile
 
 TOPIC = re.compile(r"^fleet/([a-z0-9][a-z0-9_-]{2,62})/telemetry$")
@@ -41,6 +42,28 @@ class Reason(StrEnum):
     TS_PAST = "ts_past"
     DUPLICATE = "duplicate"
     UNPROCESSABLE = "unprocessable"
+
+
+register_labels(
+    "dead_letter_reason",
+    {
+        Reason.OVERSIZE: "Message too large",
+        Reason.BAD_TOPIC: "Wrong topic",
+        Reason.MALFORMED_JSON: "Not valid JSON",
+        Reason.NON_FINITE: "Value not a number",
+        Reason.INVALID_SCHEMA: "Fields missing or wrong",
+        Reason.UNKNOWN_DEVICE: "Unknown device",
+        Reason.REVOKED_DEVICE: "Device revoked",
+        Reason.TOPIC_MISMATCH: "Device sent on another's topic",
+        Reason.UNKNOWN_METRIC: "Unknown measurement",
+        Reason.OUT_OF_RANGE: "Value out of range",
+        Reason.EMPTY: "No readings",
+        Reason.TS_FUTURE: "Time in the future",
+        Reason.TS_PAST: "Time too far in the past",
+        Reason.DUPLICATE: "Sent twice",
+        Reason.UNPROCESSABLE: "Could not be stored",
+    },
+)
 
 
 class _Reading(msgspec.Struct, forbid_unknown_fields=True):

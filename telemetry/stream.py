@@ -25,6 +25,7 @@ class MetricSpec:
     warn_high: float | None
     crit_low: float | None
     crit_high: float | None
+    label: str = ""
 
     @classmethod
     def of(cls, m: MetricDefinition) -> MetricSpec:
@@ -39,6 +40,7 @@ class MetricSpec:
             m.warn_high,
             m.crit_low,
             m.crit_high,
+            m.label,
         )
 
 

@@ -15,6 +15,8 @@ from starlette.responses import Response
 import core
 from core.auth.principal import Principal
 from core.auth.roles import Role
+from core.labels import label
+from core.web.flash import flash_message, pop_flash
 from core.web.static import vendor_url
 
 TEMPLATE_PACKAGES = (
@@ -82,6 +84,7 @@ def get_templates() -> Jinja2Blocks:
         lstrip_blocks=True,
     )
     env.globals["vendor_url"] = vendor_url
+    env.filters["label"] = label
     return Jinja2Blocks(env=env)
 
 
@@ -127,9 +130,12 @@ def render(
     block_name = _requested_block(request, template, block)
     response_headers = {"Vary": "HX-Request, HX-Target", **(headers or {})}
     if block_name is None:
-        return templates.TemplateResponse(
+        full_context.setdefault("flash_message", flash_message(request))
+        response = templates.TemplateResponse(
             request, template, full_context, status_code=status_code, headers=response_headers
         )
+        pop_flash(request, response)
+        return response
     return templates.TemplateResponse(
         request,
         template,

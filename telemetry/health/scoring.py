@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from core.db import utcnow
+from core.labels import register_labels
 from telemetry.health.zones import is_vibration, limit_zone, vibration_zone
 from telemetry.stream import MetricSpec
 
@@ -20,6 +21,14 @@ ALERT_BADNESS = {"critical": 1.0, "major": 0.6, "warning": 0.25}
 FAILURE_WORST_HOURS, FAILURE_HARMLESS_HOURS = 24.0, 14 * 24.0
 # service due: fine until 80 % of the interval, as bad as it gets at 120 % (overdue)
 SERVICE_FINE_RATIO, SERVICE_WORST_RATIO = 0.8, 1.2
+# what a person reads for each factor (a metric's factor reads as the metric's own label)
+FACTOR_LABELS = {
+    "active_alerts": "Open alerts",
+    "time_to_failure": "Predicted failure",
+    "service_due": "Service due",
+    "metrics": "Readings",
+}
+register_labels("health_factor", FACTOR_LABELS)
 
 
 @dataclass(slots=True)
@@ -47,10 +56,13 @@ def _clamp(x: float) -> float:
     return min(1.0, max(0.0, x))
 
 
-def _contributor(name: str, group: str, badness: float, detail: str) -> dict[str, Any]:
+def _contributor(
+    name: str, group: str, badness: float, detail: str, label: str = ""
+) -> dict[str, Any]:
     weight = WEIGHTS[group]
     return {
         "name": name,
+        "label": label or FACTOR_LABELS.get(name, name),
         "detail": detail,
         "weight": weight,
         "value": round(badness, 3),
@@ -97,14 +109,14 @@ def _metric_contributors(facts: AssetFacts) -> list[dict[str, Any]]:
             badness, detail = vibration_zone(value, facts.family)
         else:
             badness, detail = limit_zone(value, spec)
-        judged.append((badness, key, detail))
+        judged.append((badness, key, detail, spec.label or key.replace("_", " ").capitalize()))
     if not judged:
         return [_contributor("metrics", "metrics", 0.0, "no recent data")]
     worst = max(judged)
     contributors = []
-    for badness, key, detail in judged:
-        entry = _contributor(f"metric:{key}", "metrics", badness, detail)
-        if (badness, key, detail) != worst:
+    for badness, key, detail, label in judged:
+        entry = _contributor(f"metric:{key}", "metrics", badness, detail, label)
+        if (badness, key, detail, label) != worst:
             entry["penalty"] = 0.0
         contributors.append(entry)
     return contributors

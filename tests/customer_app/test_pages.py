@@ -37,7 +37,7 @@ def test_landing_shows_each_device_with_health_colour_and_open_alerts(
     assert '<span class="health health-poor" title="Health score">31</span>' in page
     assert '<span class="health health-fair" title="Health score">64</span>' in page
     assert "1 open alert" in page
-    assert "why: pressure zone (in the warning zone) −12.5; alerts (1 major alert open) −8" in page
+    assert "why: Pressure zone (in the warning zone) −12.5; Alerts (1 major alert open) −8" in page
     assert customer.device.asset.serial in page
     assert poor.asset.serial in page
 
@@ -61,14 +61,14 @@ def test_device_page_explains_health_and_shows_the_service_history(
     log_in_customer(browser, customer)
     page = browser.get(f"/customer/devices/{customer.asset_id}").text
     assert "Why not 100" in page
-    assert "pressure zone" in page
+    assert "Pressure zone" in page
     assert "−12.5" in page
     assert "Predicted failure: 2030-" in page
     assert done.number in page
     assert f"/certificates/{certificate.id}" in page
     assert "waiting to be anchored" in page
     assert f"/customer/service/{done.id}/survey" in page
-    assert f'data-series-url="/api/customer/devices/{customer.asset_id}/series"' in page
+    assert f'data-url="/api/customer/devices/{customer.asset_id}/series?metric=' in page
 
 
 def test_service_page_shows_engineer_eta_and_map_while_en_route(
@@ -82,7 +82,7 @@ def test_service_page_shows_engineer_eta_and_map_while_en_route(
     log_in_customer(browser, customer)
     page = browser.get("/customer/service").text
     assert order.number in page
-    assert "en route" in page
+    assert "Engineer on the way" in page
     assert 'class="track-map"' in page
     assert f'data-engineer-lat="{SITE_LAT + 0.5}"' in page
     assert "55.6 km away" in page
@@ -99,7 +99,7 @@ def test_no_position_is_shown_before_the_engineer_is_on_the_way(
     log_in_customer(browser, customer)
     page = browser.get(f"/customer/service/{order.id}").text
     assert order.number in page
-    assert "UTC</time> accepted" in page  # the history
+    assert "UTC</time> Engineer assigned" in page  # the history
     assert "track-map" not in page
     assert "Arrives" not in page
 

@@ -143,8 +143,8 @@ def test_device_page_shows_values_charts_health_and_alerts(
     assert "118.25" in page.text
     assert 'data-metric="pressure"' in page.text
     assert f'data-live-url="/staff/assets/{r.asset.id}/live"' in page.text
-    assert f'data-series-url="/api/telemetry/assets/{r.asset.id}/series"' in page.text
-    assert "pressure zone" in page.text  # why the score is 62
+    assert f'data-url="/api/telemetry/assets/{r.asset.id}/series?metric=pressure&amp;' in page.text
+    assert "Pressure zone" in page.text  # why the score is 62
     assert "Acknowledge" in page.text
     assert "hx-confirm=" in page.text  # revoke asks first
     assert "<script>" not in page.text  # behaviour lives in static files (CSP)
