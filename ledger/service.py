@@ -49,6 +49,12 @@ def new_request_id() -> uuid.UUID:
     return uuid.uuid4()
 
 
+def document_label(kind: str) -> str:
+    """What a person calls a document of this kind: its words (rebate_statement: "rebate
+    statement"), so pages never show the key."""
+    return kind.replace("_", " ").strip() or "document"
+
+
 def get_request(session: Session, *, request_id: uuid.UUID) -> AnchorRequest | None:
     """One anchor request by its public id."""
     return session.get(AnchorRequest, request_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -11,52 +12,112 @@ from fastapi.responses import Response
 
 from core.config import get_settings
 from core.db import SessionDep
+from core.web.deps import OptionalPrincipal
 from core.web.templating import render
 from ledger.chain import ChainUnavailable
 from ledger.models import AnchorRequest
-from ledger.qr import anchor_badge
-from ledger.service import get_request, latest_request_for, verify_request
+from ledger.qr import anchor_badge, verify_path
+from ledger.service import document_label, get_request, latest_request_for, verify_request
 from ledger.verify import Verdict, verify
 
 router = APIRouter(include_in_schema=False)
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 MAX_RECEIPT_BYTES = 64 * 1024
+HOW_IT_WORKS_PATH = "/verify/how-it-works"
+TEMPLATE = "ledger/verify.html"
+NO_FILE = "Choose the file you want to check."
+UNKNOWN_LINK = (
+    "No document has this verification link. Check that the whole address was copied, "
+    "or choose the file below to look it up."
+)
+
+Check = Callable[[], Verdict]
 
 
 @router.get("/verify", name="ledger_verify_form")
-def verify_form(request: Request) -> Response:
-    return render(request, "ledger/verify.html", {"verdict": None})
+def verify_form(request: Request, principal: OptionalPrincipal) -> Response:
+    return _page(request, None)
+
+
+# registered before "/verify/{request_id}", which would match it too
+@router.get(HOW_IT_WORKS_PATH, name="ledger_how_it_works")
+def how_it_works(request: Request, principal: OptionalPrincipal) -> Response:
+    """For a stranger: what the verdicts mean and how to check a receipt without us."""
+    return render(request, "ledger/how_it_works.html")
 
 
 @router.get("/verify/{request_id}", name="ledger_verify_page")
-def verify_page(request: Request, request_id: str, session: SessionDep) -> Response:
+def verify_page(
+    request: Request, request_id: str, session: SessionDep, principal: OptionalPrincipal
+) -> Response:
+    """What the QR code opens: the registered document's record, and a form to check a copy."""
     anchor_request = _lookup(session, request_id)
     if anchor_request is None:
-        verdict = Verdict("not_found", "no document with this verification id")
-        return _result(request, verdict, None, status_code=404)
-    return _checked(request, lambda: _verdict_of(session, anchor_request), anchor_request)
+        return _page(request, None, notice=UNKNOWN_LINK, status_code=404)
+    return _page(request, anchor_request, record=_record(session, anchor_request))
+
+
+@router.post("/verify/{request_id}", name="ledger_verify_against")
+async def verify_against(
+    request: Request,
+    request_id: str,
+    session: SessionDep,
+    principal: OptionalPrincipal,
+    document: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Check an uploaded file against the one document this link is for."""
+    anchor_request = _lookup(session, request_id)
+    if anchor_request is None:
+        return _page(request, None, notice=UNKNOWN_LINK, status_code=404)
+    body = await _read(document, MAX_UPLOAD_BYTES)
+    if body is None:
+        return _page(request, anchor_request, errors={"document": NO_FILE}, status_code=422)
+    digest = hashlib.sha256(body).hexdigest()
+    if digest != anchor_request.sha256:
+        label = document_label(anchor_request.kind)
+        verdict = Verdict(
+            "tampered",
+            f"Its content differs from the {label} registered under this link, even if only "
+            "by one character. Ask the sender for the original file.",
+            doc_hash=digest,
+        )
+        return _page(request, anchor_request, result=verdict, mismatch=True)
+    rpc_url = get_settings().resolved_rpc_url()
+    return _checked(
+        request,
+        lambda: verify_request(session, request=anchor_request, rpc_url=rpc_url, document=body),
+        anchor_request,
+    )
 
 
 @router.post("/verify", name="ledger_verify_upload")
 async def verify_upload(
     request: Request,
     session: SessionDep,
+    principal: OptionalPrincipal,
     document: Annotated[UploadFile | None, File()] = None,
     receipt: Annotated[UploadFile | None, File()] = None,
     receipt_text: Annotated[str, Form(max_length=MAX_RECEIPT_BYTES)] = "",
 ) -> Response:
+    """Check a file by its hash among the documents we registered, or against its receipt."""
     body = await _read(document, MAX_UPLOAD_BYTES)
     receipt_json = (await _read(receipt, MAX_RECEIPT_BYTES)) or receipt_text.encode() or None
     rpc_url = get_settings().resolved_rpc_url()
     if receipt_json is not None:
         return _checked(request, lambda: verify(receipt_json, body, rpc_url), None)
     if body is None:
-        verdict = Verdict("not_found", "choose a document or a receipt to check")
-        return _result(request, verdict, None, status_code=422)
-    found = latest_request_for(session, sha256=hashlib.sha256(body).hexdigest())
+        return _page(request, None, errors={"document": NO_FILE}, status_code=422)
+    digest = hashlib.sha256(body).hexdigest()
+    found = latest_request_for(session, sha256=digest)
     if found is None:
-        verdict = Verdict("not_found", "this exact file was never registered with us")
-        return _result(request, verdict, None)
+        verdict = Verdict(
+            "not_found",
+            "We never registered this exact file. If it should be one of our documents, it was "
+            "changed, even if only by one character: open the link of its QR code to check it "
+            "against the document it claims to be.",
+            doc_hash=digest,
+        )
+        return _page(request, None, result=verdict)
     return _checked(
         request,
         lambda: verify_request(session, request=found, rpc_url=rpc_url, document=body),
@@ -71,9 +132,13 @@ def _lookup(session: SessionDep, request_id: str) -> AnchorRequest | None:
         return None
 
 
-def _verdict_of(session: SessionDep, anchor_request: AnchorRequest) -> Verdict:
+def _record(session: SessionDep, anchor_request: AnchorRequest) -> Verdict | None:
+    """What the ledger says about the registered document itself (None: chain unreachable)."""
     rpc_url = get_settings().resolved_rpc_url()
-    return verify_request(session, request=anchor_request, rpc_url=rpc_url)
+    try:
+        return verify_request(session, request=anchor_request, rpc_url=rpc_url)
+    except ChainUnavailable:
+        return None
 
 
 async def _read(upload: UploadFile | None, limit: int) -> bytes | None:
@@ -83,30 +148,33 @@ async def _read(upload: UploadFile | None, limit: int) -> bytes | None:
     return data[:limit] if len(data) > limit else data
 
 
-def _checked(request: Request, check: Any, anchor_request: AnchorRequest | None) -> Response:
+def _checked(request: Request, check: Check, anchor_request: AnchorRequest | None) -> Response:
     try:
         verdict = check()
     except ChainUnavailable:
-        return render(
-            request,
-            "ledger/verify.html",
-            {"verdict": None, "unavailable": True},
-            status_code=503,
-        )
-    return _result(request, verdict, anchor_request)
+        return _page(request, anchor_request, unavailable=True, status_code=503)
+    return _page(request, anchor_request, result=verdict)
 
 
-def _result(
+def _page(
     request: Request,
-    verdict: Verdict,
     anchor_request: AnchorRequest | None,
     *,
     status_code: int = 200,
+    errors: Mapping[str, str] | None = None,
+    **context: Any,
 ) -> Response:
-    context: dict[str, Any] = {"verdict": verdict, "anchor_request": anchor_request}
+    """The verify page (or, for htmx, its check block) for one document or for any file."""
+    full: dict[str, Any] = {
+        "anchor_request": anchor_request,
+        "errors": dict(errors or {}),
+        "how_it_works": HOW_IT_WORKS_PATH,
+        "check_url": verify_path(anchor_request.id) if anchor_request else "/verify",
+        **context,
+    }
     if anchor_request is not None:
-        badge = anchor_badge(
+        full["label"] = document_label(anchor_request.kind)
+        full["badge"] = anchor_badge(
             anchor_request.id, anchor_request.status, base_url=str(request.base_url)
         )
-        context |= {"verify_url": badge.verify_url, "qr": badge.qr}
-    return render(request, "ledger/verify.html", context, status_code=status_code)
+    return render(request, TEMPLATE, full, status_code=status_code)

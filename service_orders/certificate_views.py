@@ -14,8 +14,8 @@ from core.errors import NotFound
 from core.web.templating import render
 from crm.models import Asset, ProductModel
 from ledger.models import AnchorRequest
-from ledger.qr import anchor_badge
-from ledger.service import verify_request
+from ledger.qr import anchor_badge, verify_path
+from ledger.service import document_label, verify_request
 from service_orders.models import ServiceCertificate, WorkOrder
 
 router = APIRouter(include_in_schema=False)
@@ -44,8 +44,12 @@ def certificate_pdf(certificate_id: uuid.UUID, session: SessionDep) -> Response:
 
 
 @router.get("/certificates/{certificate_id}")
-def certificate_page(request: Request, certificate_id: uuid.UUID, session: SessionDep) -> Response:
-    """The report's summary and its verification against the chain (no login: it is public)."""
+def certificate_page(
+    request: Request,
+    certificate_id: uuid.UUID,
+    session: SessionDep,
+) -> Response:
+    """The report's summary, its record on the chain and a check of a copy (no login)."""
     certificate = _certificate(session, certificate_id)
     order, serial, model = session.execute(
         select(WorkOrder, Asset.serial, ProductModel.name)
@@ -71,5 +75,10 @@ def certificate_page(request: Request, certificate_id: uuid.UUID, session: Sessi
             "badge": anchor_badge(
                 anchor.id, anchor.status, base_url=settings.resolved_public_url()
             ),
+            # for ledger/_check.html: a copy is checked against this report's anchor
+            "anchor_request": anchor,
+            "label": document_label(anchor.kind),
+            "check_url": verify_path(anchor.id),
+            "errors": {},
         },
     )

@@ -13,7 +13,7 @@ from tests.e2e.helpers import log_in, save_screenshot
 
 pytestmark = pytest.mark.e2e
 
-VALID = "Valid: unaltered and issued by us"
+VALID = "Valid: this is the rebate statement we issued, unaltered"
 
 
 def test_distributor_downloads_a_statement_and_verifies_it(
@@ -40,6 +40,9 @@ def test_distributor_downloads_a_statement_and_verifies_it(
 
     # the verify link (the QR code's target) and an upload of the file both say valid
     laptop.get_by_role("link", name="Verify this statement").click()
+    expect(laptop.locator(".verify-record")).to_contain_text("registered on the public ledger")
+    laptop.get_by_label("Document file").set_input_files(pdf)
+    laptop.get_by_role("button", name="Check").click()
     expect(laptop.locator(".verdict")).to_contain_text(VALID)
     laptop.goto("/verify")
     laptop.get_by_label("Document file").set_input_files(pdf)

@@ -95,7 +95,7 @@ def test_engineer_accepts_works_and_completes_with_signature(
     # the worker's ledger job anchors it; the report's public page then verifies it
     assert live_server.anchor_waiting_documents() >= 1
     phone.goto(f"/certificates/{certificate_id}")
-    expect(phone.locator(".verdict")).to_contain_text("Verified: this report is unaltered")
+    expect(phone.locator(".verdict")).to_contain_text("Registered on the public ledger on")
     assert live_server.console_errors == []
 
 

@@ -37,15 +37,67 @@ def _anchored(db: Session, chain: ThrowawayChain) -> AnchorRequest:
 
 
 @pytest.mark.usefixtures("on_test_chain")
-def test_the_qr_link_shows_a_valid_document_without_login(
+def test_the_qr_link_says_what_the_page_is_before_a_file_is_checked(
     browser: Browser, db: Session, test_chain: ThrowawayChain
 ) -> None:
     request = _anchored(db, test_chain)
     page = browser.get(f"/verify/{request.id}")
     assert page.status_code == 200
-    assert "Valid" in page.text
+    assert '<h1 id="verify-title">Check a calibration</h1>' in page.text
+    assert "Choose the file you received and press Check." in page.text
+    assert "was registered on the public ledger on" in page.text
+    # nobody has checked a file yet: no verdict about the reader's copy
+    assert "Valid" not in page.text
+    assert 'class="verdict' not in page.text
     assert "data:image/svg+xml;base64," in page.text
     assert "asset:42" not in page.text  # internal references stay internal
+
+
+@pytest.mark.usefixtures("on_test_chain")
+def test_a_changed_file_on_the_documents_link_does_not_match_that_document(
+    browser: Browser, db: Session, test_chain: ThrowawayChain
+) -> None:
+    request = _anchored(db, test_chain)
+    headers = {"X-CSRF-Token": browser.csrf_token(f"/verify/{request.id}")}
+    changed = {"document": ("cert.pdf", DOC.replace(b"passed", b"failed"))}
+
+    page = browser.post(f"/verify/{request.id}", headers=headers, files=changed)
+
+    assert page.status_code == 200
+    assert "Does not match: this file is not the calibration of this link" in page.text
+    assert "never registered" not in page.text
+    assert hashlib.sha256(changed["document"][1]).hexdigest() in page.text
+    same = browser.post(f"/verify/{request.id}", headers=headers, files={"document": ("c", DOC)})
+    assert "Valid: this is the calibration we issued, unaltered" in same.text
+
+
+@pytest.mark.parametrize("where", ["/verify", "/verify/{id}"])
+@pytest.mark.usefixtures("on_test_chain")
+def test_checking_without_a_file_asks_for_one_next_to_the_field(
+    browser: Browser, db: Session, test_chain: ThrowawayChain, where: str
+) -> None:
+    path = where.format(id=_anchored(db, test_chain).id)
+    headers = {"X-CSRF-Token": browser.csrf_token(path), "HX-Request": "true"}
+    headers["HX-Target"] = "verify"
+
+    page = browser.post(path, headers=headers, files={"document": ("", b"")})
+
+    assert page.status_code == 422
+    assert '<p id="document-error" class="verify-error">Choose the file you want to check.</p>' in (
+        page.text
+    )
+    assert 'aria-invalid="true" aria-describedby="document-error"' in page.text
+    assert "Not found" not in page.text
+    assert "<html" not in page.text  # the check block only, the page around it stays
+
+
+def test_the_documentation_it_mentions_is_a_page(browser: Browser) -> None:
+    page = browser.get("/verify").text
+    assert '<a href="/verify/how-it-works">how to check it yourself</a>' in page
+    help_page = browser.get("/verify/how-it-works")
+    assert help_page.status_code == 200
+    assert '<h1 id="how-title">How checking a document works</h1>' in help_page.text
+    assert "fieldcrm ledger verify FILE RECEIPT" in help_page.text
 
 
 @pytest.mark.usefixtures("on_test_chain")
@@ -71,7 +123,9 @@ def test_uploading_the_document_finds_and_verifies_it(
     assert "Valid" in page.text
     assert "<html" not in page.text  # only the result fragment
     other = {"document": ("cert.pdf", DOC + b"!")}
-    assert "Not found" in browser.post("/verify", headers=headers, files=other).text
+    unknown = browser.post("/verify", headers=headers, files=other).text
+    assert "Not found: we have no record of this exact file" in unknown
+    assert "open the link of its QR code" in unknown
 
 
 @pytest.mark.usefixtures("on_test_chain")
@@ -90,7 +144,9 @@ def test_a_changed_document_with_its_receipt_shows_tampered(
 
 
 def test_an_unknown_id_is_not_found(browser: Browser) -> None:
-    assert browser.get("/verify/not-a-uuid").status_code == 404
+    page = browser.get("/verify/not-a-uuid")
+    assert page.status_code == 404
+    assert "No document has this verification link." in page.text
     assert browser.get("/api/ledger/verify/00000000-0000-0000-0000-000000000000").status_code == 404
 
 
