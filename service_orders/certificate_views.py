@@ -11,6 +11,7 @@ from sqlalchemy import select
 from core.config import get_settings
 from core.db import SessionDep
 from core.errors import NotFound
+from core.web.deps import OptionalPrincipal
 from core.web.templating import render
 from crm.models import Asset, ProductModel
 from ledger.models import AnchorRequest
@@ -48,6 +49,7 @@ def certificate_page(
     request: Request,
     certificate_id: uuid.UUID,
     session: SessionDep,
+    principal: OptionalPrincipal,  # public, but a logged-in reader keeps their navigation
 ) -> Response:
     """The report's summary, its record on the chain and a check of a copy (no login)."""
     certificate = _certificate(session, certificate_id)
