@@ -95,12 +95,15 @@ class BoardEngineerRead(BaseModel):
 
     id: int
     name: str
-    status: str
+    status: str  # on_job while they hold a job, else available / off_shift
+    activity: str  # the same in words: "on site", "on the way", "available", ...
+    working_on: str
     lat: float
     lon: float
     location_at: datetime | None
     load: int
     capacity: int
+    offers: int
 
 
 class QueueItemRead(BaseModel):

@@ -6,7 +6,6 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
@@ -21,11 +20,13 @@ from service_orders.models import (
     DispatchDecision,
     DispatchOffer,
     Engineer,
+    EngineerStatus,
     OfferStatus,
+    Shift,
     WorkOrder,
     WorkOrderPhoto,
 )
-from service_orders.states import HELD, OPEN, UNASSIGNED, Status
+from service_orders.states import HELD, OPEN, UNASSIGNED, Action, Status, actions_now
 from telemetry.health.models import AssetHealth
 
 # the engineer's own jobs in the order they work them: on site first, parked last
@@ -53,9 +54,21 @@ class Job:
     place: Place
     offer: DispatchOffer | None = None
 
+    def actions(self, now: datetime) -> list[Action]:
+        """What the engineer may do with it now (an offer past its time takes no answer)."""
+        return actions_now(
+            self.work_order.status,
+            staff=False,
+            assigned=self.offer is None and self.work_order.engineer_id is not None,
+            offer_pending=self.offer is not None and self.offer.expires_at > now,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class BoardEngineer:
+    """An engineer as the board shows them; `status` is what they do now (on_job while they
+    hold a job, whatever they set themselves), `activity` says it in words."""
+
     id: int
     name: str
     status: str
@@ -64,6 +77,9 @@ class BoardEngineer:
     location_at: datetime | None
     load: int
     capacity: int
+    activity: str
+    working_on: str = ""  # the numbers of the jobs behind `activity`
+    offers: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +107,16 @@ class QueueItem:
     def late(self) -> bool:
         return self.seconds_left < 0
 
+    @property
+    def actions(self) -> list[Action]:
+        """What a dispatcher may do with it now."""
+        return actions_now(
+            self.work_order.status,
+            staff=True,
+            assigned=self.work_order.engineer_id is not None,
+            offer_pending=self.offered_to is not None,
+        )
+
 
 def health_band(score: int | None) -> str:
     """The colour band of a health score (same thresholds as the telemetry badge)."""
@@ -104,6 +130,15 @@ def countdown(seconds: int) -> str:
     minutes = abs(seconds) // 60
     text = f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
     return f"{text} left" if seconds >= 0 else f"{text} overdue"
+
+
+def offer_clock(seconds: int) -> str:
+    """The time left to answer an offer: '1 min 05 s', '45 s' (never '0 min' while it runs)."""
+    if seconds <= 0:
+        return "0 s"
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60:02d} s"
 
 
 # --- the engineer's day -----------------------------------------------------------------
@@ -169,32 +204,77 @@ def photos_of(session: Session, *, work_order_id: int) -> Sequence[WorkOrderPhot
 # --- the dispatch board -------------------------------------------------------------------
 
 
-def board_engineers(session: Session) -> list[BoardEngineer]:
-    """Every engineer with live location, status and how many jobs they hold."""
-    load = (
-        select(WorkOrder.engineer_id, func.count().label("n"))
-        .where(WorkOrder.status.in_(list(HELD)))
-        .group_by(WorkOrder.engineer_id)
-        .subquery()
+def board_engineers(session: Session, *, now: datetime | None = None) -> list[BoardEngineer]:
+    """Every engineer with live location, what they are doing and how many jobs they hold."""
+    now = now or utcnow()
+    on_shift = (
+        select(Shift.id)
+        .where(Shift.engineer_id == Engineer.id, Shift.starts_at <= now, Shift.ends_at > now)
+        .exists()
     )
     rows = session.execute(
-        select(Engineer, User.full_name, func.coalesce(load.c.n, 0))
+        select(Engineer, User.full_name, on_shift)
         .join(User, User.id == Engineer.user_id)
-        .outerjoin(load, load.c.engineer_id == Engineer.id)
         .order_by(User.full_name, Engineer.id)
     ).all()
-    return [
-        BoardEngineer(
-            e.id,
-            name,
-            e.status,
-            *point_lat_lon(e.location),
-            e.location_at,
-            int(n),
-            e.max_concurrent_jobs,
+    held: dict[int, list[tuple[str, str]]] = {}
+    for engineer_id, status, number in session.execute(
+        select(WorkOrder.engineer_id, WorkOrder.status, WorkOrder.number).where(
+            WorkOrder.status.in_(list(HELD))
         )
-        for e, name, n in rows
-    ]
+    ):
+        if engineer_id is not None:  # a held job always has one; the column is nullable
+            held.setdefault(engineer_id, []).append((status, number))
+    offers = dict(
+        session.execute(
+            select(DispatchOffer.engineer_id, func.count())
+            .where(DispatchOffer.status == OfferStatus.PENDING)
+            .group_by(DispatchOffer.engineer_id)
+        ).all()
+    )
+    engineers = []
+    for e, name, shift_now in rows:
+        jobs = held.get(e.id, [])
+        status, activity, working_on = _doing(e.status, bool(shift_now), jobs)
+        lat, lon = point_lat_lon(e.location)
+        engineers.append(
+            BoardEngineer(
+                e.id,
+                name,
+                status,
+                lat,
+                lon,
+                e.location_at,
+                len(jobs),
+                e.max_concurrent_jobs,
+                activity,
+                working_on,
+                offers=int(offers.get(e.id, 0)),
+            )
+        )
+    return engineers
+
+
+# what an engineer holding jobs is doing, the furthest step of a visit first
+_DOING = (
+    (Status.ON_SITE, "on site"),
+    (Status.EN_ROUTE, "on the way"),
+    (Status.ACCEPTED, "accepted"),
+)
+
+
+def _doing(own_status: str, on_shift: bool, jobs: list[tuple[str, str]]) -> tuple[str, str, str]:
+    """(status key, words, job numbers) of an engineer: their jobs first, then the status they
+    set themselves, then whether a shift covers now."""
+    for status, words in _DOING:
+        numbers = sorted(number for s, number in jobs if s == status)
+        if numbers:
+            return EngineerStatus.ON_JOB, words, ", ".join(numbers)
+    if own_status == EngineerStatus.OFF_SHIFT or not on_shift:
+        return EngineerStatus.OFF_SHIFT, "off shift", ""
+    if own_status == EngineerStatus.ON_JOB:
+        return EngineerStatus.ON_JOB, "busy", ""
+    return EngineerStatus.AVAILABLE, "available", ""
 
 
 def board_assets(
@@ -235,20 +315,6 @@ def jobs_in_progress(
 ) -> list[QueueItem]:
     """Work orders an engineer holds or parked on hold, the closest resolve-by first."""
     return _orders_on_the_clock(session, MINE, "resolve_by", now=now, limit=limit)
-
-
-def decision_rows(decision: DispatchDecision | None, names: dict[int, str]) -> list[dict[str, Any]]:
-    """A decision's candidates ready to show: chosen first, then by score, excluded last."""
-    if decision is None:
-        return []
-    rows = [
-        {**c, "name": names.get(int(c.get("engineer_id", 0)), f"#{c.get('engineer_id')}")}
-        for c in decision.candidates
-    ]
-    return sorted(
-        rows,
-        key=lambda c: (not c.get("chosen"), "excluded" in c, -float(c.get("score") or 0)),
-    )
 
 
 def _orders_on_the_clock(

@@ -7,6 +7,7 @@ before anyone accepted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from core.errors import IllegalTransition
@@ -69,3 +70,63 @@ def check_transition(current: str, target: str) -> Status:
             target=goal.value,
         )
     return goal
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button a person may press now: its kind (which form it posts), label and target."""
+
+    kind: str  # "assign", "dispatch", "offer", "status" or "complete"
+    label: str
+    target: Status
+
+
+# the engineer's status buttons, in the order of a visit
+ENGINEER_STEPS = (
+    (S.EN_ROUTE, "On my way"),
+    (S.ON_SITE, "Arrived on site"),
+    (S.ACCEPTED, "Resume"),
+    (S.ON_HOLD, "Put on hold"),
+)
+
+
+def actions_now(
+    status: str, *, staff: bool, assigned: bool = False, offer_pending: bool = False
+) -> list[Action]:
+    """What a dispatcher (`staff`) or the engineer may do with a work order in `status` now,
+    derived from TRANSITIONS; pages show these and nothing else. `assigned`: an engineer holds
+    it; `offer_pending`: an unexpired offer is out (to this engineer, on their pages)."""
+    allowed = TRANSITIONS[Status(status)]
+    if staff:
+        return _staff_actions(allowed, assigned=assigned, offer_pending=offer_pending)
+    if offer_pending:
+        answers = TRANSITIONS[S.OFFERED] & allowed
+        return [
+            Action("offer", label, target)
+            for target, label in ((S.ACCEPTED, "Accept"), (S.DECLINED, "Decline"))
+            if target in answers
+        ]
+    if not assigned:
+        return []
+    actions = [
+        Action("status", label, target)
+        for target, label in ENGINEER_STEPS
+        if target in allowed and target in BY_ENGINEER
+    ]
+    if S.COMPLETED in allowed:
+        actions.append(Action("complete", "Complete job", S.COMPLETED))
+    return actions
+
+
+def _staff_actions(
+    allowed: frozenset[Status], *, assigned: bool, offer_pending: bool
+) -> list[Action]:
+    actions = []
+    # a held job is taken back (-> reassigned) before it is accepted by someone else
+    if S.ACCEPTED in allowed or (
+        S.REASSIGNED in allowed and S.ACCEPTED in TRANSITIONS[S.REASSIGNED]
+    ):
+        actions.append(Action("assign", "Reassign" if assigned else "Assign", S.ACCEPTED))
+    if S.OFFERED in allowed and not offer_pending:
+        actions.append(Action("dispatch", "Dispatch again", S.OFFERED))
+    return actions

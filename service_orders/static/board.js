@@ -23,7 +23,8 @@
         radius: 8, color: "#1d2430", weight: 2, fillColor: ENGINEER[e.status] || ENGINEER.off_shift,
         fillOpacity: 1,
       });
-      marker.bindTooltip(e.name + " · " + e.status.replace("_", " ") + " · " + e.load + "/" + e.capacity);
+      marker.bindTooltip(e.name + " · " + e.activity + (e.working_on ? " · " + e.working_on : "") +
+        " · " + e.load + " of " + e.capacity + " jobs");
       marker.addTo(map);
       points.push([e.lat, e.lon]);
     });

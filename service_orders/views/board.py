@@ -13,12 +13,12 @@ from core.db import SessionDep, utcnow
 from core.web.deps import StaffPrincipal
 from core.web.templating import is_htmx, render
 from service_orders.dispatch import assign_by_hand, dispatch
+from service_orders.dispatch.explain import decision_rows, score_rule
 from service_orders.kpis import PERIODS, Period, duration, service_kpis
 from service_orders.queries import (
     board_assets,
     board_engineers,
     countdown,
-    decision_rows,
     dispatch_queue,
     health_band,
     jobs_in_progress,
@@ -52,6 +52,7 @@ def queue_context(session: Session) -> dict[str, Any]:
         "names": {e.id: e.name for e in engineers},
         "countdown": countdown,
         "decision_rows": decision_rows,
+        "score_rule": score_rule(),
         "now": utcnow(),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from core.auth.roles import Role
 from core.db import utcnow
 from service_orders.dispatch import dispatch
 from tests.fieldcrm.conftest import Browser
-from tests.service_orders.dispatch_factories import make_work_order
+from tests.service_orders.dispatch_factories import make_engineer, make_work_order
 from tests.service_orders.page_factories import (
     HTMX,
     held,
@@ -154,3 +155,68 @@ def test_the_queues_refresh_alone(browser: Browser, db: Session) -> None:
     assert fragment.text.lstrip().startswith('<section id="queues"')
     assert waiting.number in fragment.text
     assert plain.status_code == 303
+
+
+def _engineer_line(html: str, engineer_id: int) -> str:
+    match = re.search(rf'<li class="row-line" id="engineer-{engineer_id}">(.*?)</li>', html, re.S)
+    assert match, f"engineer {engineer_id} not listed"
+    return " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
+
+
+def test_an_engineer_on_site_is_listed_on_site_not_available(browser: Browser, db: Session) -> None:
+    crew = make_crew(db)
+    job = held(db, crew, crew.bob, status="on_site")
+    log_in_staff(browser, db)
+
+    html = browser.get("/staff/dispatch").text
+
+    bob = _engineer_line(html, crew.bob.id)
+    assert f"on site · {job.number} · 1 of 2 jobs" in bob
+    assert "available" not in bob
+    assert "available · 0 of 2 jobs" in _engineer_line(html, crew.ann.id)
+    board = browser.get("/api/service-orders/board").json()
+    (drawn,) = [e for e in board["engineers"] if e["id"] == crew.bob.id]
+    assert (drawn["status"], drawn["activity"]) == ("on_job", "on site")
+
+
+def test_an_engineer_without_a_shift_now_is_off_shift(browser: Browser, db: Session) -> None:
+    crew = make_crew(db)
+    resting = make_engineer(db, org=crew.org, on_shift=False, shift_starts_in=timedelta(hours=3))
+    log_in_staff(browser, db)
+
+    assert "off shift · 0 of 2 jobs" in _engineer_line(
+        browser.get("/staff/dispatch").text, resting.id
+    )
+
+
+def _why(html: str, work_order_number: str) -> list[str]:
+    card = html.split(work_order_number, 1)[1]
+    rows = re.findall(r'<li class="why-row[^"]*">(.*?)</li>', card.split("</details>", 1)[0], re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in rows]
+
+
+def test_why_this_engineer_puts_the_best_first_and_says_each_factor(
+    browser: Browser, db: Session
+) -> None:
+    crew = make_crew(db)  # Ann 1 km from the site, Bob 5 km
+    carl = make_engineer(db, org=crew.org, km_north=3.0)
+    held(db, crew, carl, title="Earlier job")
+    work_order = offered(db, crew)
+    log_in_staff(browser, db)
+
+    rows = _why(browser.get("/staff/dispatch").text, work_order.number)
+
+    ann, bob, carl_name = (crew.user(db, e).full_name for e in (crew.ann, crew.bob, carl))
+    assert len(rows) == 3
+    assert rows[0].startswith(f"{ann} ✓ chosen")
+    assert "1.0 km away (+1.0)" in rows[0]
+    assert "has skill: compressor" in rows[0]
+    assert "0 of 2 jobs (+0.0)" in rows[0]
+    assert "on shift now (+0)" in rows[0]
+    assert "1.0 points" in rows[0]
+    # Bob (5 km, idle: 5 points) beats Carl (3 km with a job: 8 points)
+    assert rows[1].startswith(f"{bob} runner-up 5.0 points")
+    assert rows[2].startswith(f"{carl_name} runner-up")
+    assert "1 of 2 jobs (+5.0)" in rows[2]
+    assert "8.0 points" in rows[2]
+    assert "Score in points, lower wins" in browser.get("/staff/dispatch").text
