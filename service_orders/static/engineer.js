@@ -32,6 +32,38 @@
     });
   }
 
+  // --- offer clocks: count down each second from the seconds the server gave (the phone's own
+  // clock may be off); at zero the offer takes no answer any more ---
+  function offerText(seconds) {
+    if (seconds < 60) {
+      return seconds + " s";
+    }
+    return Math.floor(seconds / 60) + " min " + String(seconds % 60).padStart(2, "0") + " s";
+  }
+
+  function tickOffers() {
+    var now = Date.now();
+    document.querySelectorAll(".offer-clock[data-seconds-left]").forEach(function (clock) {
+      if (!clock.dataset.deadline) {
+        clock.dataset.deadline = String(now + Number(clock.dataset.secondsLeft) * 1000);
+      }
+      var left = Math.ceil((Number(clock.dataset.deadline) - now) / 1000);
+      if (left > 0) {
+        clock.querySelector("strong").textContent = offerText(left);
+        return;
+      }
+      clock.removeAttribute("data-seconds-left");
+      clock.classList.add("expired");
+      clock.setAttribute("role", "status");
+      clock.textContent = "This offer expired.";
+      var card = clock.closest(".job, .job-page");
+      var answers = card ? card.querySelector(".offer-answers") : null;
+      if (answers) {
+        answers.hidden = true;
+      }
+    });
+  }
+
   // --- signature: signature_pad is fetched only when a completion form is on the page ---
   var padScript = null;
 
@@ -142,6 +174,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     startLive();
     startLocation();
+    tickOffers();
+    setInterval(tickOffers, 1000);
     // not htmx.onLoad: in htmx 2.0.8 it also calls back at once with no event, and throws
     document.body.addEventListener("htmx:load", function (event) {
       event.detail.elt.querySelectorAll("canvas[data-signature-input]").forEach(startSignature);

@@ -20,8 +20,7 @@ from core.web.templating import is_htmx, render
 from service_orders.dispatch import accept_offer, decline_offer
 from service_orders.engineers import engineer_for_user
 from service_orders.models import Engineer
-from service_orders.queries import Job, countdown, day_fingerprint, engineer_day
-from service_orders.states import TRANSITIONS, Status
+from service_orders.queries import Job, countdown, day_fingerprint, engineer_day, offer_clock
 from service_orders.web import CurrentEngineer, EngineerPrincipal, OfferPublisher
 from telemetry.web import OpenSession, SessionOpener
 
@@ -31,19 +30,6 @@ DAY_TEMPLATE = "service_orders/engineer.html"
 LIVE_INTERVAL_SECONDS = 5.0
 # A stream ends after ~5 minutes; EventSource reconnects, which re-checks the login.
 LIVE_TICKS = 60
-# the buttons an engineer gets, in the order of a visit
-STATUS_BUTTONS = (
-    (Status.EN_ROUTE, "On my way"),
-    (Status.ON_SITE, "Arrived on site"),
-    (Status.ACCEPTED, "Resume"),
-    (Status.ON_HOLD, "Put on hold"),
-)
-
-
-def status_actions(status: str) -> list[tuple[str, str]]:
-    """(target, label) of the status buttons the state machine allows from `status`."""
-    allowed = TRANSITIONS[Status(status)]
-    return [(target.value, label) for target, label in STATUS_BUTTONS if target in allowed]
 
 
 def day_context(session: Session, engineer: Engineer) -> dict[str, Any]:
@@ -54,7 +40,7 @@ def day_context(session: Session, engineer: Engineer) -> dict[str, Any]:
         "fingerprint": day_fingerprint(jobs),
         "now": utcnow(),
         "countdown": countdown,
-        "status_actions": status_actions,
+        "offer_clock": offer_clock,
         "maps_url": maps_url,
     }
 

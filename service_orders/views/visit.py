@@ -16,10 +16,9 @@ from core.errors import InvalidInput
 from core.web.templating import is_htmx, render
 from service_orders.models import DispatchOffer, OfferStatus, WorkOrder
 from service_orders.photos import MAX_PHOTO_BYTES, add_photo
-from service_orders.queries import Job, countdown, photos_of, places_of
+from service_orders.queries import Job, countdown, offer_clock, photos_of, places_of
 from service_orders.schemas import ChecklistItem, PartUsed
-from service_orders.states import Status
-from service_orders.views.engineer import after_day_change, maps_url, status_actions
+from service_orders.views.engineer import after_day_change, maps_url
 from service_orders.web import (
     CurrentEngineer,
     EngineerPrincipal,
@@ -53,17 +52,20 @@ def job_context(session: Session, principal: Principal, work_order_id: int) -> d
     )
     place = places_of(session, [work_order.asset_id])[work_order.asset_id]
     mine = work_order.engineer_id is not None and offer is None
+    job, now = Job(work_order, place, offer), utcnow()
+    actions = job.actions(now)
     return {
-        "job": Job(work_order, place, offer),
+        "job": job,
         "wo": work_order,
+        "actions": actions,
         "working": mine and work_order.status in VISIT_STATUSES,
-        "completing": mine and work_order.status == Status.ON_SITE,
+        "completing": any(action.kind == "complete" for action in actions),
         "photos": photos_of(session, work_order_id=work_order.id),
         "outcomes": OUTCOMES,
         "max_photo_mib": MAX_PHOTO_BYTES // (1024 * 1024),
-        "now": utcnow(),
+        "now": now,
         "countdown": countdown,
-        "status_actions": status_actions,
+        "offer_clock": offer_clock,
         "maps_url": maps_url,
     }
 

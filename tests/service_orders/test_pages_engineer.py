@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import re
 from contextlib import nullcontext
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import service_orders.views.engineer
 from core.auth.roles import Role
+from core.db import utcnow
 from service_orders.models import WorkOrderPhoto
 from telemetry.web import session_opener
 from tests.fieldcrm.conftest import Browser
@@ -304,3 +307,37 @@ def test_live_stream_sends_the_days_fingerprint(
     assert f"event: jobs\ndata: {version}\n" in stream.text
     log_in_engineer(browser, db, crew, crew.bob)
     assert f"data: {version}" not in browser.get("/engineer/live").text
+
+
+def test_an_offer_under_a_minute_left_shows_seconds_and_counts_down(
+    browser: Browser, db: Session
+) -> None:
+    crew = make_crew(db)
+    work_order = offered(db, crew)
+    pending_offer(db, work_order).expires_at = utcnow() + timedelta(seconds=45)
+    db.flush()
+    log_in_engineer(browser, db, crew, crew.ann)
+
+    text = browser.get("/engineer").text
+
+    clock = re.search(r'<p class="sla offer-clock" data-seconds-left="(\d+)"[^>]*>(.*?)</p>', text)
+    assert clock is not None
+    assert 40 <= int(clock.group(1)) <= 45
+    assert re.fullmatch(r"Offer: answer within <strong>4\d s</strong>", clock.group(2))
+    assert "0 min" not in text
+    assert '<script src="/static/service_orders/engineer.js" defer></script>' in text
+
+
+def test_an_expired_offer_says_so_and_takes_no_answer(browser: Browser, db: Session) -> None:
+    crew = make_crew(db)
+    work_order = offered(db, crew)
+    offer = pending_offer(db, work_order)
+    offer.expires_at = utcnow() - timedelta(seconds=5)
+    db.flush()
+    log_in_engineer(browser, db, crew, crew.ann)
+
+    text = browser.get(f"/engineer/jobs/{work_order.id}").text
+
+    assert "This offer expired." in text
+    assert f"/engineer/offers/{offer.id}/accept" not in text
+    assert ">Accept<" not in text
