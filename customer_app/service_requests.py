@@ -71,9 +71,7 @@ def request_service(
     if not 10 <= len(text) <= 5000:
         raise InvalidInput("Describe the problem in 10 to 5000 characters.", field="description")
     if priority_hint not in PRIORITY_HINTS:
-        raise InvalidInput(
-            f"Choose how urgent it is: {', '.join(PRIORITY_HINTS)}.", field="priority"
-        )
+        raise InvalidInput("Choose how urgent it is.", field="priority")
     if len(photos) > MAX_PHOTOS:
         raise InvalidInput(f"Send at most {MAX_PHOTOS} photos.", field="photos")
     checked = [check_photo(data) for data in photos]

@@ -43,7 +43,7 @@ def create_user(session: Session, *, actor: Principal, data: UserCreate) -> User
         raise PermissionDenied("Only staff may create users in other organizations or roles.")
     _require_role_fits_org(session, org_id=data.org_id, role=data.role)
     if session.scalar(select(User.id).where(User.email == data.email)) is not None:
-        raise Conflict("A user with this e-mail already exists.", code="email_taken")
+        raise Conflict("A user with this e-mail already exists.", code="email_taken", field="email")
     user = User(
         org_id=data.org_id,
         email=data.email,

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from sqlalchemy.orm import Session
 
+from core.auth.principal import Principal
 from core.db import SessionDep
-from core.web.templating import is_htmx, render
+from core.web.flash import see_other
+from core.web.forms import PageForm, blank_form, read_form, render_form
+from core.web.templating import render
 from crm.service import list_assets
+from customer_app.forms import ServiceRequestForm, SurveyForm
 from customer_app.service_requests import MAX_PHOTOS, PRIORITY_HINTS, request_service
 from customer_app.surveys import submit_survey
 from customer_app.web import CustomerPrincipal, read_photos
@@ -20,6 +25,7 @@ from service_orders.web import PhotoStore
 from service_orders.workorders import list_work_order_events
 
 router = APIRouter()
+_NEW = "customer_app/service_new.html"
 
 
 @router.get("/customer/service", name="customer_service")
@@ -43,44 +49,48 @@ def request_form(
     principal: CustomerPrincipal,
     asset_id: int | None = None,
 ) -> Response:
-    return render(
-        request,
-        "customer_app/service_new.html",
-        {
-            "assets": list_assets(session, principal=principal),
-            "selected": asset_id,
-            "hints": PRIORITY_HINTS,
-            "max_photos": MAX_PHOTOS,
-            "max_photo_mib": MAX_PHOTO_BYTES // (1024 * 1024),
-        },
-    )
+    form = blank_form(ServiceRequestForm, asset_id=asset_id, priority="degraded")
+    return render_form(request, _NEW, _request_context(session, principal), form=form)
 
 
 @router.post("/customer/service/new", name="customer_service_request")
 async def send_request(
-    request: Request,
-    session: SessionDep,
-    principal: CustomerPrincipal,
-    store: PhotoStore,
-    asset_id: Annotated[int, Form()],
-    description: Annotated[str, Form(max_length=5000)],
-    priority: Annotated[str, Form(max_length=16)],
-    photos: Annotated[list[UploadFile] | None, File()] = None,
+    request: Request, session: SessionDep, principal: CustomerPrincipal, store: PhotoStore
 ) -> Response:
-    """Multipart: the device, what is wrong, how urgent, up to MAX_PHOTOS photos."""
-    work_order = request_service(
-        session,
-        actor=principal,
-        asset_id=asset_id,
-        description=description,
-        priority_hint=priority,
-        photos=await read_photos(photos or []),
-        directory=store,
+    """Multipart: the device, what is wrong, how urgent, up to MAX_PHOTOS photos; then to the
+    new work order's page (a refresh there sends nothing again)."""
+    form = await read_form(request, ServiceRequestForm)
+    work_order = None
+    with form.refusals(session):
+        photos = await read_photos(form.files("photos"))
+        if form.data is not None:
+            work_order = request_service(
+                session,
+                actor=principal,
+                asset_id=form.data.asset_id,
+                description=form.data.description,
+                priority_hint=form.data.priority,
+                photos=photos,
+                directory=store,
+            )
+    if work_order is None:
+        return render_form(request, _NEW, _request_context(session, principal), form=form)
+    return see_other(
+        request,
+        f"/customer/service/{work_order.id}",
+        flash=f"Your request was sent as {work_order.number}. We will find an engineer.",
     )
-    page = f"/customer/service/{work_order.id}"
-    if is_htmx(request):  # the form is sent by htmx: multipart carries the CSRF header
-        return Response(status_code=200, headers={"HX-Redirect": page})
-    return RedirectResponse(page, status_code=303)
+
+
+def _request_context(session: Session, principal: Principal) -> dict[str, Any]:
+    assets = list_assets(session, principal=principal)
+    return {
+        "assets": assets,
+        "asset_options": [(asset.id, asset.serial) for asset in assets],
+        "priority_options": [(key, label) for key, (_, label) in PRIORITY_HINTS.items()],
+        "max_photos": MAX_PHOTOS,
+        "max_photo_mib": MAX_PHOTO_BYTES // (1024 * 1024),
+    }
 
 
 @router.get("/customer/service/{work_order_id}", name="customer_work_order")
@@ -105,24 +115,41 @@ def work_order_page(
 def survey_form(
     work_order_id: int, request: Request, session: SessionDep, principal: CustomerPrincipal
 ) -> Response:
-    order = my_work_order(session, principal=principal, work_order_id=work_order_id)
-    return render(request, "customer_app/survey.html", {"o": order})
+    return _survey_page(request, session, principal, work_order_id, blank_form(SurveyForm))
 
 
 @router.post("/customer/service/{work_order_id}/survey", name="customer_survey_submit")
-def survey_submit(
-    work_order_id: int,
-    session: SessionDep,
-    principal: CustomerPrincipal,
-    csat: Annotated[int, Form()],
-    nps: Annotated[int, Form()],
-    comment: Annotated[str, Form(max_length=2000)] = "",
+async def survey_submit(
+    work_order_id: int, request: Request, session: SessionDep, principal: CustomerPrincipal
 ) -> Response:
-    """Once per completed work order; a second answer is 409."""
-    submit_survey(
-        session, actor=principal, work_order_id=work_order_id, csat=csat, nps=nps, comment=comment
+    """Once per completed work order; a second answer is refused in the form."""
+    form = await read_form(request, SurveyForm)
+    with form.refusals(session):
+        if form.data is not None:
+            submit_survey(
+                session,
+                actor=principal,
+                work_order_id=work_order_id,
+                csat=form.data.csat,
+                nps=form.data.nps,
+                comment=form.data.comment,
+            )
+    if form.errors:
+        return _survey_page(request, session, principal, work_order_id, form)
+    return see_other(
+        request, f"/customer/service/{work_order_id}", flash="Thank you for rating the visit."
     )
-    return RedirectResponse(f"/customer/service/{work_order_id}?rated=1", status_code=303)
+
+
+def _survey_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    work_order_id: int,
+    form: PageForm[SurveyForm],
+) -> Response:
+    order = my_work_order(session, principal=principal, work_order_id=work_order_id)
+    return render_form(request, "customer_app/survey.html", {"o": order}, form=form)
 
 
 @router.get("/customer/photos/{photo_id}", name="customer_photo")

@@ -70,7 +70,7 @@ def test_request_without_photos_is_fine(browser: Browser, db: Session, photo_dir
     assert _send(browser, customer.asset_id, []).status_code == 200
 
 
-def test_a_photo_that_is_not_an_image_is_415_and_nothing_is_created(
+def test_a_photo_that_is_not_an_image_is_refused_and_nothing_is_created(
     browser: Browser, db: Session, photo_dir: Path
 ) -> None:
     customer = make_customer(db)
@@ -78,18 +78,22 @@ def test_a_photo_that_is_not_an_image_is_415_and_nothing_is_created(
     response = _send(
         browser, customer.asset_id, [("photos", ("evil.png", b"<script>", "image/png"))]
     )
-    assert response.status_code == 415
-    assert "not a JPEG, PNG or WebP" in response.text
+    assert response.status_code == 422
+    assert '<p class="field-error" id="photos-error">evil.png is not a JPEG, PNG or WebP' in (
+        response.text
+    )
     assert db.scalar(select(WorkOrder).where(WorkOrder.asset_id == customer.asset_id)) is None
 
 
-def test_a_photo_too_large_is_413(browser: Browser, db: Session, photo_dir: Path) -> None:
+def test_a_photo_too_large_is_refused_next_to_the_photos(
+    browser: Browser, db: Session, photo_dir: Path
+) -> None:
     customer = make_customer(db)
     log_in_customer(browser, customer)
     big = PNG + b"\x00" * MAX_PHOTO_BYTES
     response = _send(browser, customer.asset_id, [("photos", ("big.png", big, "image/png"))])
-    assert response.status_code == 413
-    assert "larger than 8 MiB" in response.text
+    assert response.status_code == 422
+    assert "big.png is larger than 8 MiB" in response.text
 
 
 def test_request_for_another_organisations_device_is_404(
@@ -116,4 +120,6 @@ def test_a_short_description_says_what_to_do(
         },
     )
     assert response.status_code == 422
-    assert "10 to 5000 characters" in response.text
+    assert '<p class="field-error" id="description-error">Enter at least 10 characters</p>' in (
+        response.text
+    )

@@ -57,7 +57,7 @@ def test_survey_is_taken_once_after_completion(browser: Browser, db: Session) ->
     assert (survey.csat, survey.nps, survey.comment) == (4, 9, "Quick and tidy")
     assert survey.engineer_id == engineer.id
     assert survey.customer_org_id == customer.org.id
-    assert _rate(browser, done.id, csat=1) == 409
+    assert _rate(browser, done.id, csat=1) == 422  # refused in the form, not a dead end
     assert "rated this visit already" in browser.get(f"/customer/service/{done.id}/survey").text
 
 
@@ -65,7 +65,7 @@ def test_survey_is_refused_before_completion(browser: Browser, db: Session) -> N
     customer = make_customer(db)
     on_site = order_in(db, customer, engineer_for(db), "on_site")
     log_in_customer(browser, customer)
-    assert _rate(browser, on_site.id) == 409
+    assert _rate(browser, on_site.id) == 422
     query = select(SatisfactionSurvey).where(SatisfactionSurvey.work_order_id == on_site.id)
     assert db.scalar(query) is None
 
