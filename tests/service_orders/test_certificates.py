@@ -6,6 +6,7 @@ import hashlib
 import io
 import re
 import subprocess
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
+from core.auth.principal import Principal
 from core.errors import IllegalTransition
 from ledger.models import AnchorRequest
 from service_orders.certificates import (
@@ -32,13 +34,21 @@ from tests.service_orders.workorder_factories import make_engineer, open_order, 
 PUBLIC_URL = "https://service.example.test"
 
 
-def _completed(db: Session) -> WorkOrder:
+def _completed(
+    db: Session,
+    *,
+    notes: str = "Replaced the hydraulic filter",
+    on_site: Callable[[WorkOrder, Principal], object] | None = None,
+) -> WorkOrder:
+    """A visit completed and signed; `on_site` records what the engineer did there."""
     order = open_order(db, make_asset(db, owner=make_org(db)), actor=staff(db))
     engineer, as_engineer = make_engineer(db)
     order.engineer_id = engineer.id
     db.flush()
     for target in ("accepted", "en_route", "on_site"):
         transition(db, actor=as_engineer, work_order_id=order.id, target=target)
+    if on_site is not None:
+        on_site(order, as_engineer)
     complete_work_order(
         db,
         actor=as_engineer,
@@ -46,7 +56,7 @@ def _completed(db: Session) -> WorkOrder:
         outcome="fixed",
         signature_png=png(40, 20),
         signed_by="Anna Customer",
-        notes="Replaced the hydraulic filter",
+        notes=notes,
     )
     return order
 
@@ -104,45 +114,37 @@ def _photo(colour: tuple[int, int, int]) -> bytes:
 
 def _recorded_visit(db: Session, photo_dir: Path) -> WorkOrder:
     """A visit with everything an engineer records: checklist, parts, notes, a photo."""
-    order = open_order(db, make_asset(db, owner=make_org(db)), actor=staff(db))
-    order.checklist = [
-        {"label": "Clean the condenser coil", "done": False, "note": ""},
-        {"label": "Check the door seal", "done": False, "note": ""},
-    ]
-    engineer, as_engineer = make_engineer(db)
-    order.engineer_id = engineer.id
-    db.flush()
-    for target in ("accepted", "en_route", "on_site"):
-        transition(db, actor=as_engineer, work_order_id=order.id, target=target)
-    update_visit(
-        db,
-        actor=as_engineer,
-        work_order_id=order.id,
-        checklist=[
-            ChecklistItem(label="Clean the condenser coil", done=True, note="heavy dust"),
-            ChecklistItem(label="Check the door seal", done=False),
-        ],
-        parts=[
-            PartUsed(
-                part_no="CND-GSK-400", description="Condenser gasket set", quantity=Decimal(2)
-            ),
-            PartUsed(part_no="FLT-10", quantity=Decimal("1.5")),
-        ],
-        notes="Gasket was torn at the hinge side",
-    )
-    add_photo(
-        db, actor=as_engineer, work_order_id=order.id, data=_photo(PHOTO_RGB), directory=photo_dir
-    )
-    complete_work_order(
-        db,
-        actor=as_engineer,
-        work_order_id=order.id,
-        outcome="fixed",
-        signature_png=png(40, 20),
-        signed_by="Anna Customer",
-        notes="Door closes tight again",
-    )
-    return order
+
+    def record(order: WorkOrder, as_engineer: Principal) -> None:
+        order.checklist = [
+            {"label": "Clean the condenser coil", "done": False, "note": ""},
+            {"label": "Check the door seal", "done": False, "note": ""},
+        ]
+        update_visit(
+            db,
+            actor=as_engineer,
+            work_order_id=order.id,
+            checklist=[
+                ChecklistItem(label="Clean the condenser coil", done=True, note="heavy dust"),
+                ChecklistItem(label="Check the door seal", done=False),
+            ],
+            parts=[
+                PartUsed(
+                    part_no="CND-GSK-400", description="Condenser gasket set", quantity=Decimal(2)
+                ),
+                PartUsed(part_no="FLT-10", quantity=Decimal("1.5")),
+            ],
+            notes="Gasket was torn at the hinge side",
+        )
+        add_photo(
+            db,
+            actor=as_engineer,
+            work_order_id=order.id,
+            data=_photo(PHOTO_RGB),
+            directory=photo_dir,
+        )
+
+    return _completed(db, notes="Door closes tight again", on_site=record)
 
 
 PHOTO_RGB = (20, 160, 40)
