@@ -135,6 +135,12 @@ def test_the_reports_own_page_fits_a_phone_and_keeps_a_customers_navigation(
     expect(phone.get_by_role("heading", level=1)).to_contain_text("Service report")
     expect(phone.get_by_role("navigation", name="Main")).to_have_text("Login")
     _look(phone, "07-certificate-anonymous")
+    phone.get_by_label("Document file").set_input_files(report.tampered)
+    phone.get_by_role("button", name="Check").tap()
+    expect(phone.locator("#verify .verdict")).to_contain_text(
+        "Does not match: this file is not the service certificate of this link"
+    )
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Service report")
 
     log_in(phone, "customer", then="/customer")
     phone.goto(f"/certificates/{report.certificate_id}")
