@@ -23,6 +23,10 @@ _HEIGHT = {PHONE_WIDTH: 844, DESKTOP_WIDTH: 900}
 # programmers' words; a person never reads them. E-mail addresses and file names are exempt.
 _ENUM_KEY = re.compile(r"(?<![\w.@/-])[a-z]+(?:_[a-z0-9]+)+(?![\w.@/-])|\bmetric:\w+")
 _LIBRARY_TEXT = ("Input should be", "Field required", "value is not a valid", "Traceback")
+# a refused form answers 4xx on purpose: the browser and htmx log that, it is not a fault
+_EXPECTED_REFUSAL = re.compile(
+    r"status of 4(?:00|09|13|15|22)\b|Response Status Error Code 4(?:00|09|13|15|22)\b"
+)
 # text inside these is data the user typed or a machine's identifier, not the product's words
 _NOT_PROSE = "code, pre, kbd, samp, input, textarea, select, script, style, .mono, .hash"
 
@@ -52,7 +56,8 @@ class Walk:
         if current is not None:
             self.page.set_viewport_size(current)
         self._assert_words(name)
-        assert self.live_server.console_errors == [], f"{name}: console errors"
+        errors = [e for e in self.live_server.console_errors if not _EXPECTED_REFUSAL.search(e)]
+        assert errors == [], f"{name}: console errors {errors}"
 
     def _resize(self, width: int) -> None:
         size: ViewportSize = {"width": width, "height": _HEIGHT.get(width, 900)}
@@ -88,3 +93,17 @@ class Walk:
                 _NOT_PROSE,
             )
         )
+
+
+def expect_field_error(page: Page, field_label: str, words: str) -> None:
+    """The message stands next to its field (tied to it by aria-describedby, as a screen reader
+    announces it) and in the error summary at the top, which links to the field."""
+    field = page.get_by_label(field_label, exact=True)
+    described = field.get_attribute("aria-describedby") or ""
+    messages = " ".join(
+        page.locator(f"[id='{ident}']").inner_text() for ident in described.split() if ident
+    )
+    assert words in messages, f"{field_label}: {messages!r} does not say {words!r}"
+    summary = page.locator(".error-summary")
+    assert summary.is_visible(), "no error summary at the top"
+    assert words in summary.inner_text()
