@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     service_orders_signature_max_bytes: int = 256 * 1024
     service_orders_intake_debounce_ms: int = 200
 
+    # an approval step pending this long escalates to the next level (a step may set its own)
+    approval_escalation_hours: int = 48
+
     # uploaded files (partner documents, training videos) under server-generated names
     upload_dir: Path | None = None
     upload_max_bytes: int = 50 * 1024 * 1024

@@ -46,6 +46,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "partner_portal.staff_views",
     "partner_portal.library_views",
     "partner_portal.inquiry_views",
+    "partner_portal.approval_views",
     "partner_portal.contract_views",
     "customer_app.routes",
     "customer_app.views",

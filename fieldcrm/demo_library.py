@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from core.config import get_settings
 from crm.models import Organization, OrgKind, ProductModel
 from fieldcrm.demo_portal import user
-from partner_portal.approvals import Decision, ensure_default_workflow, pending_approvals
+from partner_portal.approval_workflow import ensure_default_workflow
+from partner_portal.approvals import Decision, pending_approvals
 from partner_portal.contracts import accept_contract, create_template_version, offer_contract
 from partner_portal.inquiries import LineRequest, decide_inquiry, submit
 from partner_portal.library import DocumentIn, acknowledge, add_version, create_document

@@ -1,4 +1,5 @@
-"""The approval workflow of inquiries, as data: which steps apply, rounds, decisions.
+"""Rounds and decisions of the inquiries' approval workflow (the workflow itself is data:
+partner_portal.approval_workflow).
 
 Rules (see docs/inquiries.md):
 - The active workflow's steps apply when their condition holds (`field > threshold`, or
@@ -7,7 +8,11 @@ Rules (see docs/inquiries.md):
   default workflow's "Sales review" applies always, so sales answer every inquiry).
 - No step is skipped: only the pending step can be decided, and only by an active staff
   user holding its capability. The admin role alone is not enough.
-- One person decides at most one step of a round, so two steps need two people.
+- One person decides at most one step of a round, so two steps need two people. Nobody is
+  stuck for that: a step can be delegated, it escalates after its time-out, and an
+  administrator can decide it with a recorded reason (partner_portal.approval_handoffs).
+- Steps are numbered 1, 2, 3 within a round, as a person reads them, whatever the workflow
+  positions of the steps that applied.
 - Approve -> the next step is pending, or the inquiry is approved after the last.
   Reject -> rejected; request changes -> changes_requested; the remaining steps are cancelled.
 - Every decision locks the inquiry row first, so two concurrent decisions are serialised and
@@ -18,44 +23,40 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
-from core.auth.roles import Role
 from core.db import utcnow
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
-from crm.audit import UPDATE, record_change, snapshot
 from crm.capabilities import has_capability
 from crm.models import Capability
+from crm.notifications import notify_capability
+from partner_portal.approval_workflow import (
+    applicable_steps,
+    default_timeout_hours,
+    ensure_default_workflow,
+    workflow_steps,
+)
 from partner_portal.models import (
     ApprovalStatus,
-    ApprovalStep,
-    ApprovalWorkflow,
-    ConditionField,
     Inquiry,
     InquiryApproval,
     InquiryEvent,
+    InquiryKind,
     InquiryStatus,
 )
 
-DEFAULT_WORKFLOW_NAME = "Inquiries and quote requests"
-DEFAULT_STEPS: tuple[tuple[str, Capability, ConditionField, Decimal | None], ...] = (
-    ("Sales review", Capability.SALES_MANAGER, ConditionField.ALWAYS, None),
-    (
-        "Sales manager discount approval",
-        Capability.SALES_MANAGER,
-        ConditionField.MAX_DISCOUNT_PCT,
-        Decimal(10),
-    ),
-    ("Finance approval", Capability.FINANCE, ConditionField.MAX_DISCOUNT_PCT, Decimal(20)),
-    ("Director approval", Capability.DIRECTOR, ConditionField.TOTAL_VALUE, Decimal(50000)),
-)
 OPEN_APPROVALS = (ApprovalStatus.WAITING, ApprovalStatus.PENDING)
-_STEP_FIELDS = ("name", "approver_capability", "condition_field", "threshold")
+# a step nobody decides in time goes to the next level; a director's step does not escalate
+ESCALATES_TO = {
+    Capability.SALES_MANAGER: Capability.DIRECTOR,
+    Capability.FINANCE: Capability.DIRECTOR,
+    Capability.CHANNEL_MANAGER: Capability.DIRECTOR,
+}
 
 
 class Decision(StrEnum):
@@ -88,132 +89,28 @@ class Outcome:
         return self.inquiry.status != InquiryStatus.IN_APPROVAL
 
 
-def ensure_default_workflow(session: Session) -> ApprovalWorkflow:
-    """The active workflow; creates the default one (four steps) when none is active."""
-    workflow = active_workflow(session)
-    if workflow is not None:
-        return workflow
-    workflow = ApprovalWorkflow(name=DEFAULT_WORKFLOW_NAME, is_active=True)
-    session.add(workflow)
-    session.flush()
-    for position, (name, capability, field, threshold) in enumerate(DEFAULT_STEPS, start=1):
-        session.add(
-            ApprovalStep(
-                workflow_id=workflow.id,
-                position=position,
-                name=name,
-                approver_capability=capability.value,
-                condition_field=field.value,
-                threshold=threshold,
-            )
-        )
-    session.flush()
-    return workflow
-
-
-def active_workflow(session: Session) -> ApprovalWorkflow | None:
-    """The workflow new submissions follow (the newest active one)."""
-    return session.scalar(
-        select(ApprovalWorkflow)
-        .where(ApprovalWorkflow.is_active)
-        .order_by(ApprovalWorkflow.id.desc())
-        .limit(1)
-    )
-
-
-def workflow_steps(session: Session, workflow_id: int) -> Sequence[ApprovalStep]:
-    """The steps of a workflow in position order."""
-    return session.scalars(
-        select(ApprovalStep)
-        .where(ApprovalStep.workflow_id == workflow_id)
-        .order_by(ApprovalStep.position)
-    ).all()
-
-
-def edit_step(
-    session: Session,
-    *,
-    actor: Principal,
-    step_id: int,
-    name: str,
-    approver_capability: str,
-    condition_field: str,
-    threshold: Decimal | None,
-) -> ApprovalStep:
-    """An administrator changes a step; rounds already started keep the steps they copied."""
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied("Only administrators change the approval workflow.")
-    step = session.get(ApprovalStep, step_id)
-    if step is None:
-        raise NotFound(f"No approval step {step_id}.", entity="approval_step")
-    if not name.strip():
-        raise InvalidInput("Give the step a name.", field="name")
-    if approver_capability not in set(Capability) - {Capability.PARTNER_ADMIN}:
-        raise InvalidInput("Choose a staff capability to decide the step.", field="capability")
-    if condition_field not in set(ConditionField):
-        raise InvalidInput("Choose when the step applies.", field="condition_field")
-    always = condition_field == ConditionField.ALWAYS
-    if always != (threshold is None) or (threshold is not None and threshold < 0):
-        raise InvalidInput(
-            "A step that applies always has no threshold; any other needs one of 0 or more.",
-            field="threshold",
-        )
-    before = snapshot(step, _STEP_FIELDS)
-    step.name = name.strip()[:200]
-    step.approver_capability = approver_capability
-    step.condition_field = condition_field
-    step.threshold = threshold
-    session.flush()
-    record_change(
-        session,
-        actor=actor,
-        action=UPDATE,
-        entity=ApprovalStep.__tablename__,
-        entity_id=step.id,
-        before=before,
-        after=snapshot(step, _STEP_FIELDS),
-    )
-    return step
-
-
-def step_applies(step: ApprovalStep, *, max_discount_pct: Decimal, total_value: Decimal) -> bool:
-    """Whether the step's condition holds for these inquiry figures."""
-    field = ConditionField(step.condition_field)
-    if field == ConditionField.ALWAYS:
-        return True
-    value = max_discount_pct if field == ConditionField.MAX_DISCOUNT_PCT else total_value
-    return step.threshold is not None and value > step.threshold
-
-
-def applicable_steps(steps: Sequence[ApprovalStep], inquiry: Inquiry) -> list[ApprovalStep]:
-    """The steps an inquiry needs, in position order."""
-    return [
-        step
-        for step in sorted(steps, key=lambda s: s.position)
-        if step_applies(
-            step, max_discount_pct=inquiry.max_discount_pct, total_value=inquiry.total_value
-        )
-    ]
-
-
 def start_round(session: Session, inquiry: Inquiry) -> InquiryApproval | None:
     """Instantiate the current round's steps; returns the pending one (None: approved now)."""
     workflow = ensure_default_workflow(session)
     inquiry.workflow_id = workflow.id
     steps = applicable_steps(workflow_steps(session, workflow.id), inquiry)
+    default_hours = default_timeout_hours()
     approvals = [
         InquiryApproval(
             inquiry_id=inquiry.id,
             round=inquiry.round,
             position=step.position,
+            number=number,
             step_name=step.name,
             approver_capability=step.approver_capability,
-            status=ApprovalStatus.PENDING if index == 0 else ApprovalStatus.WAITING,
+            status=ApprovalStatus.WAITING,
+            timeout_hours=step.timeout_hours or default_hours,
         )
-        for index, step in enumerate(steps)
+        for number, step in enumerate(steps, start=1)
     ]
     session.add_all(approvals)
     if approvals:
+        make_pending(approvals[0], now=utcnow())
         inquiry.status = InquiryStatus.IN_APPROVAL
     else:
         inquiry.status = InquiryStatus.APPROVED
@@ -233,24 +130,49 @@ def decide(
     comment: str = "",
 ) -> Outcome:
     """Decide the pending step `approval_id` of an inquiry (see the module's rules)."""
-    comment = comment.strip()
-    if decision != Decision.APPROVE and not comment:
-        raise InvalidInput(
-            "Say why in the comment: the distributor reads it.", code="inquiry_comment_required"
-        )
+    inquiry, approval = open_step(
+        session, actor=actor, inquiry_id=inquiry_id, approval_id=approval_id
+    )
+    comment = comment_for(decision, comment)
+    require_decider(session, actor, inquiry, approval)
+    return settle_step(
+        session, actor=actor, inquiry=inquiry, approval=approval, decision=decision, comment=comment
+    )
+
+
+def open_step(
+    session: Session, *, actor: Principal, inquiry_id: int, approval_id: int
+) -> tuple[Inquiry, InquiryApproval]:
+    """The inquiry (locked) and its pending step `approval_id`; refuses anything else."""
     inquiry = lock_inquiry(session, inquiry_id)
     if not actor.is_staff:
         raise NotFound(f"No inquiry {inquiry_id}.", entity="inquiry")
-    approval = session.get(InquiryApproval, approval_id)
+    approval = session.get(InquiryApproval, approval_id, populate_existing=True)
     if approval is None or approval.inquiry_id != inquiry.id:
         raise NotFound(f"No approval step {approval_id} on this inquiry.", entity="approval")
     _refuse_unless_pending(inquiry, approval)
-    require_decider(session, actor, inquiry, approval)
+    return inquiry, approval
+
+
+def settle_step(
+    session: Session,
+    *,
+    actor: Principal,
+    inquiry: Inquiry,
+    approval: InquiryApproval,
+    decision: Decision,
+    comment: str,
+    override_reason: str | None = None,
+) -> Outcome:
+    """Record a decision the caller has allowed; the next step is pending or the round ends."""
+    now = utcnow()
     approval.status = _OUTCOME[decision]
     approval.decided_by = actor.user_id
-    approval.decided_at = utcnow()
+    approval.decided_at = now
     approval.comment = comment
-    inquiry.updated_at = utcnow()
+    approval.override_reason = override_reason
+    approval.escalates_at = None
+    inquiry.updated_at = now
     next_pending = None
     if decision == Decision.APPROVE:
         next_pending = session.scalar(
@@ -264,48 +186,114 @@ def decide(
             .limit(1)
         )
         if next_pending is not None:
-            next_pending.status = ApprovalStatus.PENDING
+            make_pending(next_pending, now=now)
         else:
             _finish(inquiry, InquiryStatus.APPROVED)
     else:
         cancel_open(session, inquiry)
         _finish(inquiry, _ENDS_AS[decision])
+    details: dict[str, object] = {"step": approval.step_name, "number": approval.number}
+    if override_reason is not None:
+        details["override_reason"] = override_reason
     record_event(
         session,
         inquiry,
         actor_user_id=actor.user_id,
         action=f"step_{approval.status}",
         comment=comment,
-        details={"step": approval.step_name, "position": approval.position},
+        details=details,
     )
     session.flush()
     return Outcome(inquiry, approval, next_pending)
 
 
+def inquiry_number(inquiry: Inquiry) -> str:
+    """Q-000042 for a quote request, I-000042 for an inquiry."""
+    prefix = "Q" if inquiry.kind == InquiryKind.QUOTE_REQUEST else "I"
+    return f"{prefix}-{inquiry.id:06d}"
+
+
+def tell_approvers(session: Session, inquiry: Inquiry, pending: InquiryApproval) -> None:
+    """Notify the holders of the pending step's capability (not who decided this round)."""
+    notify_capability(
+        session,
+        Capability(pending.approver_capability),
+        title=f"{inquiry_number(inquiry)} waits for {pending.step_name}",
+        body=(
+            f"{inquiry.subject}: {inquiry.total_value:,.2f} {inquiry.currency}, "
+            f"up to {inquiry.max_discount_pct:.2f} % off list."
+        ),
+        link=f"/staff/approvals/{inquiry.id}",
+        exclude=decided_in_round(session, inquiry),
+    )
+
+
+def make_pending(approval: InquiryApproval, *, now: datetime) -> None:
+    """The step waits for a decision from now; its escalation clock starts."""
+    approval.status = ApprovalStatus.PENDING
+    approval.pending_since = now
+    approval.escalates_at = escalation_time(approval, since=now)
+
+
+def escalation_time(approval: InquiryApproval, *, since: datetime) -> datetime | None:
+    """When the step goes to the next level if still undecided (None: it is the last level)."""
+    if Capability(approval.approver_capability) not in ESCALATES_TO:
+        return None
+    return since + timedelta(hours=approval.timeout_hours)
+
+
+def decided_in_round(session: Session, inquiry: Inquiry) -> set[int]:
+    """The users who decided a step of the inquiry's current round."""
+    return {
+        user_id
+        for user_id in session.scalars(
+            select(InquiryApproval.decided_by).where(
+                InquiryApproval.inquiry_id == inquiry.id,
+                InquiryApproval.round == inquiry.round,
+                InquiryApproval.decided_by.is_not(None),
+            )
+        )
+        if user_id is not None
+    }
+
+
 def require_decider(
     session: Session, actor: Principal, inquiry: Inquiry, approval: InquiryApproval
 ) -> None:
-    """Refuse anyone who may not decide this step (capability; one step per person a round)."""
+    """Refuse anyone who may not decide this step (capability or delegation; one step per
+    person a round)."""
     capability = Capability(approval.approver_capability)
-    if not actor.is_staff or not has_capability(
-        session, user_id=actor.user_id, capability=capability
+    delegate = approval.delegated_to is not None and approval.delegated_to == actor.user_id
+    if not actor.is_staff or not (
+        delegate or has_capability(session, user_id=actor.user_id, capability=capability)
     ):
         raise PermissionDenied(
-            f"“{approval.step_name}” is decided by a {capability.value.replace('_', ' ')}.",
+            f"“{approval.step_name}” is decided by a {capability_label(capability)}"
+            f"{' or the person it was delegated to' if approval.delegated_to else ''}.",
             code="approval_capability",
         )
-    decided_before = session.scalar(
-        select(InquiryApproval.id).where(
+    require_other_person(session, actor, inquiry)
+
+
+def require_other_person(session: Session, actor: Principal, inquiry: Inquiry) -> None:
+    """Refuse who decided a step of this round already (four eyes)."""
+    decided = session.scalar(
+        select(InquiryApproval.number).where(
             InquiryApproval.inquiry_id == inquiry.id,
             InquiryApproval.round == inquiry.round,
             InquiryApproval.decided_by == actor.user_id,
         )
     )
-    if decided_before is not None:
+    if decided is not None:
         raise PermissionDenied(
-            "You decided an earlier step of this round; another person decides this one.",
+            f"You decided step {decided} of this round; another person decides this one.",
             code="four_eyes",
         )
+
+
+def capability_label(capability: Capability | str) -> str:
+    """A capability as people say it: “sales manager”."""
+    return str(capability).replace("_", " ")
 
 
 def may_decide(session: Session, actor: Principal, approval: InquiryApproval) -> bool:
@@ -394,6 +382,16 @@ def _refuse_unless_pending(inquiry: Inquiry, approval: InquiryApproval) -> None:
             "Reload the page.",
             code="approval_not_pending",
         )
+
+
+def comment_for(decision: Decision, comment: str) -> str:
+    """The decision's comment, refused when empty for anything but an approval."""
+    comment = comment.strip()
+    if decision != Decision.APPROVE and not comment:
+        raise InvalidInput(
+            "Say why in the comment: the distributor reads it.", code="inquiry_comment_required"
+        )
+    return comment
 
 
 def _finish(inquiry: Inquiry, status: InquiryStatus) -> None:

@@ -21,14 +21,17 @@ from core.db import utcnow
 from core.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from crm.models import Capability, Organization, ProductModel, User
 from crm.notifications import notify_capability, notify_org
+from partner_portal.approval_handoffs import override_step
 from partner_portal.approvals import (
     Decision,
     Outcome,
     cancel_open,
     decide,
+    inquiry_number,
     lock_inquiry,
     record_event,
     start_round,
+    tell_approvers,
 )
 from partner_portal.models import (
     ApprovalStatus,
@@ -56,11 +59,6 @@ class LineRequest:
     quantity: Decimal
     requested_price: Decimal | None = None
     requested_discount_pct: Decimal | None = None
-
-
-def inquiry_number(inquiry: Inquiry) -> str:
-    prefix = "Q" if inquiry.kind == InquiryKind.QUOTE_REQUEST else "I"
-    return f"{prefix}-{inquiry.id:06d}"
 
 
 def line_net_price(line: InquiryLine) -> Decimal:
@@ -170,22 +168,35 @@ def decide_inquiry(
     approval_id: int,
     decision: Decision,
     comment: str = "",
+    override_reason: str | None = None,
 ) -> Outcome:
-    """Decide the pending step; tells the next approvers and the distributor, and issues the
-    quote PDF when a quote request is approved by its last step."""
-    outcome = decide(
-        session,
-        actor=actor,
-        inquiry_id=inquiry_id,
-        approval_id=approval_id,
-        decision=decision,
-        comment=comment,
-    )
+    """Decide the pending step (an administrator's override when a reason is given); tells
+    the next approvers and the distributor, and issues the quote PDF when a quote request is
+    approved by its last step."""
+    if override_reason is None:
+        outcome = decide(
+            session,
+            actor=actor,
+            inquiry_id=inquiry_id,
+            approval_id=approval_id,
+            decision=decision,
+            comment=comment,
+        )
+    else:
+        outcome = override_step(
+            session,
+            actor=actor,
+            inquiry_id=inquiry_id,
+            approval_id=approval_id,
+            decision=decision,
+            reason=override_reason,
+            comment=comment,
+        )
     inquiry = outcome.inquiry
     number = inquiry_number(inquiry)
     portal_link = f"/portal/inquiries/{inquiry.id}"
     if outcome.next_pending is not None:
-        _tell_approvers(session, inquiry, outcome.next_pending)
+        tell_approvers(session, inquiry, outcome.next_pending)
         notify_org(
             session,
             inquiry.distributor_org_id,
@@ -348,32 +359,10 @@ def _line(product: ProductModel | None, request: LineRequest) -> InquiryLine:
 def _after_submission(session: Session, inquiry: Inquiry) -> None:
     pending = start_round(session, inquiry)
     if pending is not None:
-        _tell_approvers(session, inquiry, pending)
+        tell_approvers(session, inquiry, pending)
     elif inquiry.kind == InquiryKind.QUOTE_REQUEST:
         inquiry.quote_pdf = render_quote(_quote_facts(session, inquiry))
     session.flush()
-
-
-def _tell_approvers(session: Session, inquiry: Inquiry, pending: InquiryApproval) -> None:
-    """Notify the holders of the pending step's capability (not who decided this round)."""
-    decided = session.scalars(
-        select(InquiryApproval.decided_by).where(
-            InquiryApproval.inquiry_id == inquiry.id,
-            InquiryApproval.round == inquiry.round,
-            InquiryApproval.decided_by.is_not(None),
-        )
-    ).all()
-    notify_capability(
-        session,
-        Capability(pending.approver_capability),
-        title=f"{inquiry_number(inquiry)} waits for {pending.step_name}",
-        body=(
-            f"{inquiry.subject}: {inquiry.total_value:,.2f} {inquiry.currency}, "
-            f"up to {inquiry.max_discount_pct:.2f} % off list."
-        ),
-        link=f"/staff/approvals/{inquiry.id}",
-        exclude=[user_id for user_id in decided if user_id is not None],
-    )
 
 
 def _pending_step(session: Session, inquiry: Inquiry) -> InquiryApproval | None:

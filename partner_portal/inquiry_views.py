@@ -1,8 +1,9 @@
-"""Pages of inquiries: the distributor's list, form and detail; staff's approval queue,
-decisions and the workflow."""
+"""Pages of inquiries: the distributor's list, form and detail; what the staff's approval
+pages (partner_portal.approval_views) share with them."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -14,19 +15,16 @@ from core.auth.principal import Principal
 from core.auth.roles import Role
 from core.db import SessionDep
 from core.errors import IllegalTransition, InvalidInput
-from core.web.deps import AdminPrincipal, StaffPrincipal, require_role
+from core.web.deps import require_role
 from core.web.templating import is_htmx, render
-from crm.models import Capability, Organization
-from partner_portal import approvals
-from partner_portal.approvals import Decision
+from crm.models import Organization
+from partner_portal.approvals import inquiry_number
 from partner_portal.inquiries import (
     LineRequest,
     approvals_of,
-    decide_inquiry,
     get_inquiry,
     history,
     inquiries_of,
-    inquiry_number,
     line_discount_pct,
     line_net_price,
     lines_of,
@@ -37,7 +35,7 @@ from partner_portal.inquiries import (
     withdraw,
 )
 from partner_portal.library_web import ListForm, TextForm
-from partner_portal.models import ConditionField, Inquiry, InquiryKind, InquiryStatus
+from partner_portal.models import Inquiry, InquiryKind, InquiryStatus
 from partner_portal.views.format import FORMATS
 
 router = APIRouter(include_in_schema=False)
@@ -52,31 +50,55 @@ EVENT_LABELS = {
     "step_approved": "Approved",
     "step_rejected": "Rejected",
     "step_changes_requested": "Changes requested",
+    "step_delegated": "Delegated",
+    "step_escalated": "Escalated",
     "approved_without_steps": "Approved (no approval step applied)",
 }
+# what only staff read in the history: the distributor sees decisions, not who handed what on
+STAFF_EVENTS = frozenset({"step_delegated", "step_escalated"})
 
 
-def _context(**values: Any) -> dict[str, Any]:
+def at(moment: datetime | None) -> str:
+    """2026-12-03 18:40 UTC; a dash for nothing."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+
+
+def duration(start: datetime, end: datetime) -> str:
+    """How long from start to end, as a person says it: 3 d 4 h, 2 h 5 min, 12 min."""
+    minutes = max(int((end - start).total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def inquiry_context(**values: Any) -> dict[str, Any]:
+    """The formats and labels every inquiry page uses, with the page's own values."""
     return {
         **FORMATS,
         "number": inquiry_number,
         "net_price": line_net_price,
         "discount": line_discount_pct,
         "event_labels": EVENT_LABELS,
+        "staff_events": STAFF_EVENTS,
         "label": lambda value: str(value).replace("_", " "),
+        "at": at,
+        "duration": duration,
         **values,
     }
 
 
-def _go(request: Request, url: str) -> Response:
+def after_form(request: Request, url: str) -> Response:
     """After a successful form: htmx follows HX-Redirect, a plain form the 303."""
     if is_htmx(request):
         return Response(status_code=200, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
 
 
-def _detail(session: Session, inquiry: Inquiry) -> dict[str, Any]:
-    return _context(
+def detail_context(session: Session, inquiry: Inquiry) -> dict[str, Any]:
+    """What an inquiry's page shows: its lines, approval steps and history."""
+    return inquiry_context(
         inquiry=inquiry,
         distributor=session.get(Organization, inquiry.distributor_org_id),
         lines=lines_of(session, inquiry.id),
@@ -85,7 +107,8 @@ def _detail(session: Session, inquiry: Inquiry) -> dict[str, Any]:
     )
 
 
-def _decimal(value: str, what: str) -> Decimal | None:
+def parse_decimal(value: str, what: str) -> Decimal | None:
+    """A typed number (comma or point, an optional %); None for nothing."""
     text = value.strip().replace(",", ".").removesuffix("%").strip()
     if not text:
         return None
@@ -115,9 +138,11 @@ def parse_lines(
         lines.append(
             LineRequest(
                 product_model_id=int(product),
-                quantity=_decimal(_at(quantity, index), "The quantity") or Decimal(0),
-                requested_price=_decimal(_at(requested_price, index), "The price"),
-                requested_discount_pct=_decimal(_at(requested_discount_pct, index), "The discount"),
+                quantity=parse_decimal(_at(quantity, index), "The quantity") or Decimal(0),
+                requested_price=parse_decimal(_at(requested_price, index), "The price"),
+                requested_discount_pct=parse_decimal(
+                    _at(requested_discount_pct, index), "The discount"
+                ),
             )
         )
     return lines
@@ -138,7 +163,7 @@ def inquiry_list(
     request: Request, session: SessionDep, principal: DistributorPrincipal
 ) -> Response:
     inquiries = inquiries_of(session, actor=principal)
-    return render(request, _T + "list.html", _context(inquiries=inquiries))
+    return render(request, _T + "list.html", inquiry_context(inquiries=inquiries))
 
 
 @router.get("/portal/inquiries/new", name="portal_inquiry_new")
@@ -146,7 +171,7 @@ def new_inquiry(
     request: Request, session: SessionDep, principal: DistributorPrincipal, kind: str = "inquiry"
 ) -> Response:
     chosen = kind if kind in set(InquiryKind) else InquiryKind.INQUIRY.value
-    context = _context(
+    context = inquiry_context(
         products=quotable_products(session),
         inquiry=None,
         kind=chosen,
@@ -161,7 +186,7 @@ def new_inquiry(
 @router.get("/portal/inquiries/line", name="portal_inquiry_line")
 def blank_line(request: Request, session: SessionDep, principal: DistributorPrincipal) -> Response:
     """One more empty product line for the form (htmx appends it)."""
-    context = _context(products=quotable_products(session), line=None)
+    context = inquiry_context(products=quotable_products(session), line=None)
     return render(request, _T + "_line.html", context)
 
 
@@ -191,7 +216,7 @@ def submit_inquiry(
         message=message,
         lines=lines,
     )
-    return _go(request, f"/portal/inquiries/{inquiry.id}")
+    return after_form(request, f"/portal/inquiries/{inquiry.id}")
 
 
 @router.get("/portal/inquiries/{inquiry_id}", name="portal_inquiry")
@@ -199,7 +224,7 @@ def inquiry_page(
     inquiry_id: int, request: Request, session: SessionDep, principal: DistributorPrincipal
 ) -> Response:
     inquiry = get_inquiry(session, actor=principal, inquiry_id=inquiry_id)
-    return render(request, _T + "detail.html", _detail(session, inquiry))
+    return render(request, _T + "detail.html", detail_context(session, inquiry))
 
 
 @router.get("/portal/inquiries/{inquiry_id}/edit", name="portal_inquiry_edit")
@@ -211,7 +236,7 @@ def edit_inquiry(
         raise IllegalTransition(
             "Only an inquiry with changes requested can be edited.", code="inquiry_not_editable"
         )
-    context = _context(
+    context = inquiry_context(
         products=quotable_products(session),
         inquiry=inquiry,
         kind=inquiry.kind,
@@ -242,7 +267,7 @@ def resubmit_inquiry(
         message=message,
         lines=lines,
     )
-    return _go(request, f"/portal/inquiries/{inquiry_id}")
+    return after_form(request, f"/portal/inquiries/{inquiry_id}")
 
 
 @router.post("/portal/inquiries/{inquiry_id}/withdraw", name="portal_inquiry_withdraw")
@@ -250,111 +275,18 @@ def withdraw_inquiry(
     inquiry_id: int, request: Request, session: SessionDep, principal: DistributorPrincipal
 ) -> Response:
     withdraw(session, actor=principal, inquiry_id=inquiry_id)
-    return _go(request, f"/portal/inquiries/{inquiry_id}")
+    return after_form(request, f"/portal/inquiries/{inquiry_id}")
 
 
 @router.get("/portal/inquiries/{inquiry_id}/quote.pdf", name="portal_inquiry_quote")
 def portal_quote(inquiry_id: int, session: SessionDep, principal: DistributorPrincipal) -> Response:
-    return _pdf(*quote_pdf(session, actor=principal, inquiry_id=inquiry_id))
+    return pdf_response(*quote_pdf(session, actor=principal, inquiry_id=inquiry_id))
 
 
-def _pdf(filename: str, content: bytes) -> Response:
+def pdf_response(filename: str, content: bytes) -> Response:
+    """A PDF download."""
     return Response(
         content,
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-# --- staff: the approval queue, decisions and the workflow -----------------------------------
-
-
-@router.get("/staff/approvals", name="staff_approvals")
-def approval_queue(request: Request, session: SessionDep, principal: StaffPrincipal) -> Response:
-    mine: list[tuple[Any, ...]] = []
-    others: list[tuple[Any, ...]] = []
-    for approval, inquiry in approvals.pending_approvals(session):
-        row = (approval, inquiry, session.get(Organization, inquiry.distributor_org_id))
-        (mine if approvals.may_decide(session, principal, approval) else others).append(row)
-    return render(request, _T + "staff_queue.html", _context(mine=mine, others=others))
-
-
-@router.get("/staff/approvals/workflow", name="staff_approval_workflow")
-def workflow_page(request: Request, session: SessionDep, principal: StaffPrincipal) -> Response:
-    workflow = approvals.ensure_default_workflow(session)
-    context = _context(
-        workflow=workflow,
-        steps=approvals.workflow_steps(session, workflow.id),
-        capabilities=[c.value for c in Capability if c != Capability.PARTNER_ADMIN],
-        fields=[f.value for f in ConditionField],
-        editable=principal.role == Role.ADMIN,
-    )
-    return render(request, _T + "workflow.html", context)
-
-
-@router.post("/staff/approvals/workflow/steps/{step_id}", name="staff_approval_step")
-def edit_step(
-    step_id: int,
-    request: Request,
-    session: SessionDep,
-    principal: AdminPrincipal,
-    name: Annotated[str, Form(max_length=200)],
-    approver_capability: Annotated[str, Form(max_length=32)],
-    condition_field: Annotated[str, Form(max_length=32)],
-    threshold: Annotated[str, Form(max_length=20)] = "",
-) -> Response:
-    approvals.edit_step(
-        session,
-        actor=principal,
-        step_id=step_id,
-        name=name,
-        approver_capability=approver_capability,
-        condition_field=condition_field,
-        threshold=_decimal(threshold, "The threshold"),
-    )
-    return _go(request, "/staff/approvals/workflow")
-
-
-@router.get("/staff/approvals/{inquiry_id}", name="staff_approval")
-def approval_page(
-    inquiry_id: int, request: Request, session: SessionDep, principal: StaffPrincipal
-) -> Response:
-    inquiry = get_inquiry(session, actor=principal, inquiry_id=inquiry_id)
-    context = _detail(session, inquiry)
-    pending = next(
-        (a for a, _ in context["steps"] if a.round == inquiry.round and a.status == "pending"),
-        None,
-    )
-    context["pending"] = pending
-    context["can_decide"] = pending is not None and approvals.may_decide(
-        session, principal, pending
-    )
-    return render(request, _T + "staff_detail.html", context)
-
-
-@router.post("/staff/approvals/{inquiry_id}/decide", name="staff_approval_decide")
-def decide_step(
-    inquiry_id: int,
-    request: Request,
-    session: SessionDep,
-    principal: StaffPrincipal,
-    approval_id: Annotated[int, Form()],
-    decision: Annotated[str, Form(max_length=20)],
-    comment: TextForm = "",
-) -> Response:
-    if decision not in set(Decision):
-        raise InvalidInput("Approve, reject or request changes.", field="decision")
-    decide_inquiry(
-        session,
-        actor=principal,
-        inquiry_id=inquiry_id,
-        approval_id=approval_id,
-        decision=Decision(decision),
-        comment=comment,
-    )
-    return _go(request, f"/staff/approvals/{inquiry_id}")
-
-
-@router.get("/staff/approvals/{inquiry_id}/quote.pdf", name="staff_approval_quote")
-def staff_quote(inquiry_id: int, session: SessionDep, principal: StaffPrincipal) -> Response:
-    return _pdf(*quote_pdf(session, actor=principal, inquiry_id=inquiry_id))

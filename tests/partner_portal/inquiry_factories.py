@@ -12,7 +12,7 @@ from core.auth.principal import Principal
 from core.auth.roles import Role
 from crm.capabilities import grant
 from crm.models import Capability, Organization, OrgKind, ProductModel, User
-from partner_portal.approvals import ensure_default_workflow
+from partner_portal.approval_workflow import ensure_default_workflow
 from partner_portal.inquiries import LineRequest, submit
 from partner_portal.models import ApprovalStatus, Inquiry, InquiryApproval, InquiryKind
 from tests.crm.factories import PASSWORD, make_org, make_product_model, make_user, principal_of

@@ -15,7 +15,8 @@ from core.auth.roles import Role
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from crm.capabilities import grant
 from crm.models import Capability, User
-from partner_portal.approvals import Decision, decide, ensure_default_workflow, workflow_steps
+from partner_portal.approval_workflow import ensure_default_workflow, workflow_steps
+from partner_portal.approvals import Decision, decide
 from partner_portal.inquiries import resubmit
 from partner_portal.models import (
     ApprovalStatus,

@@ -127,7 +127,8 @@ def test_a_step_for_another_capability_is_shown_read_only(browser: Browser, db: 
     others = browser.get("/staff/approvals").text.split("Waiting for others")[1]
     assert f"/staff/approvals/{inquiry.id}" in others
     detail = browser.get(f"/staff/approvals/{inquiry.id}")
-    assert 'value="approve"' not in detail.text
+    assert 'value="approve">Approve<' not in detail.text
+    assert 'value="approve" disabled>Approve<' in detail.text
     assert "decided by a sales manager" in detail.text
 
 
