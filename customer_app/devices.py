@@ -19,17 +19,11 @@ from telemetry.health.models import AssetHealth, HealthScore
 from telemetry.health.service import current_health
 from telemetry.queries.devices import DeviceRow, device_overview
 from telemetry.queries.latest import AssetLatest, latest_values
-from telemetry.queries.series import choose_buckets
+from telemetry.queries.series import CHART_WINDOWS, DEFAULT_CHART_WINDOW, choose_buckets
 
 # the chart windows a customer picks from, by the name used in URLs
-WINDOWS: dict[str, timedelta] = {
-    "1h": timedelta(hours=1),
-    "24h": timedelta(hours=24),
-    "7d": timedelta(days=7),
-    "30d": timedelta(days=30),
-    "90d": timedelta(days=90),
-}
-DEFAULT_WINDOW = "24h"
+WINDOWS: dict[str, timedelta] = {w.name: w.length for w in CHART_WINDOWS}
+DEFAULT_WINDOW = DEFAULT_CHART_WINDOW
 LANDING_REASONS = 2
 
 
@@ -87,7 +81,7 @@ class HealthHistory:
 
 
 def window_of(name: str) -> timedelta:
-    """The length of a named chart window (1h, 24h, 7d, 30d, 90d)."""
+    """The length of a named chart window (1h, 6h, 24h, 7d, 30d, 90d)."""
     try:
         return WINDOWS[name]
     except KeyError:

@@ -7,9 +7,10 @@ from fastapi.responses import Response
 
 from core.db import SessionDep
 from core.web.templating import render
-from customer_app.devices import DEFAULT_WINDOW, WINDOWS, device_detail, my_sites
+from customer_app.devices import DEFAULT_WINDOW, device_detail, my_sites
 from customer_app.web import CustomerPrincipal
 from customer_app.work_orders import my_work_orders
+from telemetry.queries.series import CHART_WINDOWS
 
 router = APIRouter()
 
@@ -33,7 +34,7 @@ def device_page(
         "customer_app/device.html",
         {
             "d": detail,
-            "windows": list(WINDOWS),
+            "windows": CHART_WINDOWS,
             "default_window": DEFAULT_WINDOW,
             "orders": my_work_orders(session, principal=principal, asset_id=asset_id),
         },

@@ -23,6 +23,26 @@ _WIDTHS = tuple(
 
 
 @dataclass(frozen=True, slots=True)
+class ChartWindow:
+    """A window a person picks for the charts: its name in URLs, its label and its length."""
+
+    name: str
+    label: str
+    length: timedelta
+
+
+CHART_WINDOWS = (
+    ChartWindow("1h", "1 h", timedelta(hours=1)),
+    ChartWindow("6h", "6 h", timedelta(hours=6)),
+    ChartWindow("24h", "24 h", timedelta(hours=24)),
+    ChartWindow("7d", "7 d", timedelta(days=7)),
+    ChartWindow("30d", "30 d", timedelta(days=30)),
+    ChartWindow("90d", "90 d", timedelta(days=90)),
+)
+DEFAULT_CHART_WINDOW = "24h"
+
+
+@dataclass(frozen=True, slots=True)
 class BucketChoice:
     """Which rollup a window reads and the width its buckets are merged into."""
 

@@ -25,12 +25,12 @@ from telemetry.devices import revoke_device
 from telemetry.health.service import current_health
 from telemetry.queries.devices import device_overview
 from telemetry.queries.latest import AssetLatest, latest_values
+from telemetry.queries.series import CHART_WINDOWS, DEFAULT_CHART_WINDOW
 from telemetry.web import BrokerSync, OpenSession, SessionOpener, mqtt_topic
 
 router = APIRouter()
 
 _TEMPLATE = "telemetry/asset.html"
-CHART_WINDOWS = (("1 h", 3600), ("6 h", 21600), ("24 h", 86400), ("7 d", 604800), ("30 d", 2592000))
 LIVE_INTERVAL_SECONDS = 2.0
 # A stream ends after ~5 minutes; EventSource reconnects, which re-checks the login.
 LIVE_TICKS = 150
@@ -121,6 +121,7 @@ def _page_context(session: Session, principal: Principal, asset_id: int) -> dict
         "active_alerts": active,
         "cleared_alerts": cleared,
         "windows": CHART_WINDOWS,
+        "default_window": DEFAULT_CHART_WINDOW,
     }
 
 

@@ -75,7 +75,7 @@ def test_unknown_window_is_refused_with_the_choices(browser: Browser, db: Sessio
         params={"metric": "pressure", "window": "2y"},
     )
     assert response.status_code == 422
-    assert "1h, 24h, 7d, 30d, 90d" in response.json()["error"]["message"]
+    assert "1h, 6h, 24h, 7d, 30d, 90d" in response.json()["error"]["message"]
 
 
 def test_health_history_is_bucketed(browser: Browser, db: Session) -> None:
