@@ -7,6 +7,7 @@ currency, else the distributor's most used one, else EUR.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -289,6 +290,7 @@ def chart_data(dashboard: Dashboard) -> dict[str, Any]:
     """The monthly chart as JSON for the page's script (numbers, not strings)."""
     return {
         "months": dashboard.months,
+        "month_names": [calendar.month_abbr[m] for m in dashboard.months],
         "currency": dashboard.currency,
         "year": dashboard.as_of.year,
         "this_year": [float(v) for v in dashboard.this_year],
