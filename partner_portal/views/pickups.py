@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from crm.models import ProductModel
 from crm.views import DistributorPrincipal
 from partner_portal.models import PickupLine
 from partner_portal.pickup_rows import CSV_COLUMNS
-from partner_portal.pickups import import_pickups_csv, pickups_template
+from partner_portal.pickups import MAX_LINES, ImportResult, import_pickups_csv, pickups_template
 from partner_portal.views.format import FORMATS
 
 router = APIRouter()
@@ -98,9 +98,12 @@ def pickups_page(
     product: Annotated[str, Query(max_length=64)] = "",
     document: Annotated[str, Query(max_length=64)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    imported: Annotated[int | None, Query(ge=0, le=MAX_LINES)] = None,
 ) -> Response:
     f = PickupFilter(date_from, date_to, product.strip(), document.strip())
     context = pickup_page(session, org_id=principal.org_id, f=f, page=page)
+    if imported is not None:
+        context["result"] = ImportResult(imported)
     return render(request, TEMPLATE, {**context, "columns": CSV_COLUMNS, **FORMATS})
 
 
@@ -133,6 +136,11 @@ async def upload_csv(
     )
     if result.ok:
         session.commit()
+        # redirect after the POST: a reload does not import again, and the list is fresh
+        done = f"/portal/pickups?imported={result.imported}"
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": done})
+        return RedirectResponse(done, status_code=303)
     context = {
         "result": result,
         "filename": file.filename or "the file",
@@ -140,6 +148,6 @@ async def upload_csv(
         "columns": CSV_COLUMNS,
         **FORMATS,
     }
-    # htmx swaps the upload card; a successful import refreshes the list out of band
+    # htmx swaps only the upload card: the list and its filters stay as they were
     block = "upload" if is_htmx(request) else None
-    return render(request, TEMPLATE, context, block=block, status_code=200 if result.ok else 422)
+    return render(request, TEMPLATE, context, block=block, status_code=422)
