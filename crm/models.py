@@ -57,7 +57,32 @@ class Organization(Base):
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200))
     distributor_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    # how its people read dates, times and numbers (IANA zone, CLDR locale); None: the
+    # installation's default (settings)
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+
+
+class CompanyProfile(Base):
+    """The letterhead of an organization's documents (the manufacturer's quotes, statements and
+    service reports): legal name, address, VAT id, logo and terms."""
+
+    __tablename__ = "company_profiles"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    vat_id: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    registration_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    email: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    website: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    terms: Mapped[str] = mapped_column(Text, default="", server_default="")
+    logo_png: Mapped[bytes | None]
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=func.now()
+    )
 
 
 class User(Base):
@@ -76,6 +101,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # None: the organization's (then the installation's) time zone and locale
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     last_login_at: Mapped[datetime | None]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
@@ -23,6 +24,7 @@ from core.web.deps import (
     require_role,
     safe_next_path,
 )
+from core.web.forms import GENERAL, FormModel, Say, blank_form, read_form
 from core.web.templating import nav_for, render
 from crm import overview
 from crm.capabilities import capabilities_of
@@ -32,6 +34,17 @@ from crm.service import authenticate
 router = APIRouter(include_in_schema=False)
 
 DistributorPrincipal = Annotated[Principal, Depends(require_role(Role.DISTRIBUTOR))]
+_LOGIN = "crm/login.html"
+
+
+class LoginForm(FormModel):
+    """The login form; the password is taken as typed, blanks included."""
+
+    model_config = ConfigDict(str_strip_whitespace=False, extra="ignore")
+
+    email: Annotated[str, Field(max_length=320), Say(missing="Enter your e-mail address")]
+    password: Annotated[str, Field(max_length=1024), Say(missing="Enter your password")]
+    next: Annotated[str, Field(max_length=2000)] = ""
 
 
 # staff whose work is one list start there (partner_portal's page, named by its path only)
@@ -62,39 +75,33 @@ def login_page(
     if principal is not None:
         home = home_path(session, principal)
         return RedirectResponse(safe_next_path(next, default=home), status_code=303)
-    return render(
-        request, "crm/login.html", {"next": safe_next_path(next, default=""), "email": ""}
-    )
+    form = blank_form(LoginForm, next=safe_next_path(next, default=""))
+    return render(request, _LOGIN, {"form": form})
 
 
 @router.post("/login")
-def login(
-    request: Request,
-    session: SessionDep,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "",
-) -> Response:
+async def login(request: Request, session: SessionDep) -> Response:
+    form = await read_form(request, LoginForm)
+    form.values["next"] = safe_next_path(form.value("next"), default="")
+    if form.data is None:
+        return render(request, _LOGIN, {"form": form}, status_code=422)
     settings = get_settings()
     client = request.client.host if request.client else "unknown"
     try:
-        principal = authenticate(session, email=email, password=password, client=client)
+        principal = authenticate(
+            session, email=form.data.email, password=form.data.password, client=client
+        )
     except (PermissionDenied, TooManyAttempts) as exc:
         # The failed attempt must be kept for throttling: this edge commits it.
         session.commit()
         status = 429 if isinstance(exc, TooManyAttempts) else 401
         headers = {"Retry-After": str(exc.details.get("retry_after", 60))} if status == 429 else {}
-        return render(
-            request,
-            "crm/login.html",
-            {"error": exc.message, "email": email, "next": safe_next_path(next, default="")},
-            status_code=status,
-            headers=headers,
-        )
+        form.add_error(GENERAL, exc.message)
+        return render(request, _LOGIN, {"form": form}, status_code=status, headers=headers)
     max_age = timedelta(hours=settings.session_max_age_hours)
     token = create_session(session, principal=principal, max_age=max_age)
     home = home_path(session, principal)
-    response = RedirectResponse(safe_next_path(next, default=home), status_code=303)
+    response = RedirectResponse(safe_next_path(form.data.next, default=home), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -21,12 +21,23 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
+from core.labels import register_labels
 
 
 class RequestStatus(StrEnum):
     PENDING = "pending"
     ANCHORED = "anchored"
     ORPHANED = "orphaned"
+
+
+register_labels(
+    "anchor_status",
+    {
+        RequestStatus.PENDING: "Waiting to be anchored",
+        RequestStatus.ANCHORED: "Anchored on the ledger",
+        RequestStatus.ORPHANED: "Being re-anchored",
+    },
+)
 
 
 class BatchStatus(StrEnum):

@@ -88,7 +88,17 @@
     canvas.width = canvas.offsetWidth * ratio;
     canvas.height = canvas.offsetHeight * ratio;
     canvas.getContext("2d").scale(ratio, ratio);
-    pad.clear(); // a resized canvas loses its drawing: ask for it again rather than send half
+    pad.clear();
+  }
+
+  // a resized canvas (a phone turned) loses its pixels: redraw the strokes, keep the signature
+  function refitKeepingStrokes(canvas, pad, input) {
+    var strokes = pad.toData();
+    fitCanvas(canvas, pad);
+    if (strokes.length) {
+      pad.fromData(strokes);
+    }
+    input.value = pad.isEmpty() ? "" : pad.toDataURL("image/png");
   }
 
   function startSignature(canvas) {
@@ -114,8 +124,7 @@
       window.addEventListener("resize", function () {
         if (canvas.isConnected && canvas.offsetWidth !== width) {
           width = canvas.offsetWidth;
-          fitCanvas(canvas, pad);
-          input.value = "";
+          refitKeepingStrokes(canvas, pad, input);
         }
       });
     });

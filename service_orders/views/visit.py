@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -12,13 +11,15 @@ from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
 from core.db import SessionDep, utcnow
-from core.errors import InvalidInput
+from core.labels import label
+from core.web.forms import PageForm, blank_form, read_form, render_form
 from core.web.templating import is_htmx, render
 from service_orders.models import DispatchOffer, OfferStatus, WorkOrder
 from service_orders.photos import MAX_PHOTO_BYTES, add_photo
 from service_orders.queries import Job, countdown, offer_clock, photos_of, places_of
 from service_orders.schemas import ChecklistItem, PartUsed
 from service_orders.views.engineer import after_day_change, maps_url
+from service_orders.views.visit_forms import CompletionForm, PartForm
 from service_orders.web import (
     CurrentEngineer,
     EngineerPrincipal,
@@ -38,7 +39,6 @@ from service_orders.workorders import (
 router = APIRouter()
 
 JOB_TEMPLATE = "service_orders/engineer_job.html"
-PartForm = Annotated[str, Form(max_length=200)]
 
 
 def job_context(session: Session, principal: Principal, work_order_id: int) -> dict[str, Any]:
@@ -61,13 +61,29 @@ def job_context(session: Session, principal: Principal, work_order_id: int) -> d
         "working": mine and work_order.status in VISIT_STATUSES,
         "completing": any(action.kind == "complete" for action in actions),
         "photos": photos_of(session, work_order_id=work_order.id),
-        "outcomes": OUTCOMES,
+        "outcome_options": [(o, label(o, "work_order_outcome")) for o in OUTCOMES],
+        "part_form": blank_form(PartForm, quantity="1"),
+        "completion_form": blank_form(CompletionForm),
         "max_photo_mib": MAX_PHOTO_BYTES // (1024 * 1024),
         "now": now,
         "countdown": countdown,
         "offer_clock": offer_clock,
         "maps_url": maps_url,
     }
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    work_order_id: int,
+    **forms: PageForm[Any],
+) -> Response:
+    """The job again (the #job block for htmx) with a form's input and its problems; 422."""
+    context = {**job_context(session, principal, work_order_id), **forms}
+    form = next(iter(forms.values()))
+    block = "job" if is_htmx(request) else None
+    return render_form(request, JOB_TEMPLATE, context, form=form, block=block)
 
 
 def after_visit_change(
@@ -130,24 +146,26 @@ def tick_checklist(
 
 
 @router.post("/engineer/jobs/{work_order_id}/parts", name="engineer_add_part")
-def add_part(
+async def add_part(
     work_order_id: int,
     request: Request,
     session: SessionDep,
     principal: EngineerPrincipal,
     engineer: CurrentEngineer,
-    part_no: PartForm,
-    quantity: Annotated[str, Form(max_length=16)] = "1",
-    description: PartForm = "",
 ) -> Response:
     work_order = get_work_order(session, principal=principal, work_order_id=work_order_id)
-    try:
-        amount = Decimal(quantity.replace(",", "."))
-    except InvalidOperation as exc:
-        raise InvalidInput("The quantity must be a number.", field="quantity") from exc
-    part = PartUsed(part_no=part_no.strip(), description=description.strip(), quantity=amount)
-    parts = [*_parts(work_order), part]
-    update_visit(session, actor=principal, work_order_id=work_order_id, parts=parts)
+    form = await read_form(request, PartForm)
+    with form.refusals(session):
+        if form.data is not None:
+            part = PartUsed(
+                part_no=form.data.part_no,
+                description=form.data.description,
+                quantity=form.data.quantity,
+            )
+            parts = [*_parts(work_order), part]
+            update_visit(session, actor=principal, work_order_id=work_order_id, parts=parts)
+    if form.errors:
+        return _refused(request, session, principal, work_order_id, part_form=form)
     return after_visit_change(request, session, principal, work_order_id)
 
 
@@ -196,22 +214,27 @@ async def upload_photo(
 
 
 @router.post("/engineer/jobs/{work_order_id}/complete", name="engineer_complete")
-def complete(
+async def complete(
     work_order_id: int,
     request: Request,
     session: SessionDep,
     principal: EngineerPrincipal,
     engineer: CurrentEngineer,
-    outcome: Annotated[str, Form(max_length=24)],
-    signed_by: Annotated[str, Form(max_length=200)] = "",
-    signature: Annotated[str, Form(max_length=400_000)] = "",
-    notes: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
     """Done: the outcome and the customer's signature (a PNG data URL from signature_pad)."""
-    complete_work_order(
-        session, actor=principal, work_order_id=work_order_id, outcome=outcome,
-        signature_png=signature_bytes(signature), signed_by=signed_by, notes=notes,
-    )  # fmt: skip
+    form = await read_form(request, CompletionForm)
+    with form.refusals(session):
+        if form.data is not None:
+            complete_work_order(
+                session, actor=principal, work_order_id=work_order_id,
+                outcome=form.data.outcome, signature_png=signature_bytes(form.data.signature),
+                signed_by=form.data.signed_by, notes=form.data.notes,
+            )  # fmt: skip
+    if "signature_png" in form.errors:  # the service's name of the field
+        form.add_error("signature", form.errors.pop("signature_png"))
+    if form.errors:
+        form.values.pop("signature", None)  # the pad starts empty again: ask for it again
+        return _refused(request, session, principal, work_order_id, completion_form=form)
     return after_visit_change(request, session, principal, work_order_id)
 
 

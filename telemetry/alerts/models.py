@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
+from core.labels import register_labels
 
 ACTIVE_STATUSES = ("open", "acknowledged")
 
@@ -28,6 +29,16 @@ class AlertStatus(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     CLEARED = "cleared"
+
+
+register_labels(
+    "alert_status",
+    {
+        AlertStatus.OPEN: "Open",
+        AlertStatus.ACKNOWLEDGED: "Acknowledged",
+        AlertStatus.CLEARED: "Cleared",
+    },
+)
 
 
 class ClearReason(StrEnum):

@@ -112,11 +112,13 @@ def _page_context(session: Session, principal: Principal, asset_id: int) -> dict
         asset_id=asset.id,
         limit=RECENT_CLEARED,
     )
+    latest = latest_values(session, principal=principal, asset_id=asset.id)
     return {
         "asset": asset,
         "summary": summary,
         "topic": mqtt_topic(summary.device_key) if summary.device_key else None,
-        "latest": latest_values(session, principal=principal, asset_id=asset.id),
+        "latest": latest,
+        "metric_names": {v.key: v.label for v in latest.values},
         "health": health[0] if health else None,
         "active_alerts": active,
         "cleared_alerts": cleared,

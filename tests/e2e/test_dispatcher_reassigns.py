@@ -57,7 +57,7 @@ def test_dispatcher_reassigns_a_job_to_another_engineer(
 
     expect(card.locator(".sla-line")).to_contain_text("Lena Wagner")
     expect(card.locator(".sla-line")).not_to_contain_text("Jonas Huber")
-    expect(card).to_contain_text("accepted")
+    expect(card).to_contain_text("Accepted")
     assert live_server.console_errors == []
     with live_server.session() as session:
         moved = session.get(WorkOrder, work_order_id)

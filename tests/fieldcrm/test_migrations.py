@@ -35,11 +35,11 @@ def test_a_failing_migration_leaves_nothing_behind(db_engine: Engine, tmp_path: 
     from alembic import command
     from alembic.script import ScriptDirectory
 
-    from tests.e2e.conftest import _recreate_database
+    from tests.e2e.conftest import _drop_database
 
     url = db_engine.url.set(database=f"{db_engine.url.database}_failmig")
     rendered = url.render_as_string(hide_password=False)
-    _recreate_database(rendered)
+    _drop_database(rendered, create_again=True)
     head = ScriptDirectory.from_config(alembic_config(rendered)).get_current_head()
     assert head is not None
     upgrade(rendered)  # a healthy database at head

@@ -27,7 +27,9 @@ PUBLIC = {
     # ledger: anyone holding a certificate verifies it, no account needed
     ("GET", "/verify"),
     ("POST", "/verify"),
+    ("GET", "/verify/how-it-works"),
     ("GET", "/verify/{request_id}"),
+    ("POST", "/verify/{request_id}"),
     ("GET", "/api/ledger/verify/{request_id}"),
     # the page a printed service report's QR code opens, and the report itself
     ("GET", "/certificates/{certificate_id}"),

@@ -194,6 +194,11 @@ def test_visit_report_records_checklist_parts_and_notes(
     assert "G-1" in page.text
     bad = browser.post(f"{base}/parts", data={"part_no": "H", "quantity": "lots"}, headers=headers)
     assert bad.status_code == 422
+    assert 'id="quantity-error">Enter the quantity as a number, like 2 or 0.5' in bad.text
+    assert 'id="part_no" name="part_no" type="text" value="H"' in bad.text  # kept as typed
+    none = browser.post(f"{base}/parts", data={"part_no": "", "quantity": "0"}, headers=headers)
+    assert 'id="part_no-error">Enter the part number' in none.text
+    assert 'id="quantity-error">Enter a quantity above 0' in none.text
 
 
 def test_photo_upload_checks_type_and_size_and_serves_with_nosniff(
@@ -252,7 +257,11 @@ def test_completing_needs_a_png_signature(
     )
     db.refresh(job)
     assert (unsigned.status_code, not_png.status_code, job.status) == (422, 422, "on_site")
-    assert "signature is required" in unsigned.text
+    # each problem next to its field, what was typed kept, the outcome in words
+    assert 'id="signature-error">Ask the customer to sign in the box' in unsigned.text
+    assert 'value="Dana Customer"' in unsigned.text
+    assert 'id="signature-error">The signature must be a PNG image' in not_png.text
+    assert '<option value="fixed" selected>Fixed</option>' in unsigned.text
 
     signed = browser.post(
         url,

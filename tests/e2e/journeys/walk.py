@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from playwright.sync_api import Page, ViewportSize
+from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import RESULTS
@@ -98,12 +98,12 @@ class Walk:
 def expect_field_error(page: Page, field_label: str, words: str) -> None:
     """The message stands next to its field (tied to it by aria-describedby, as a screen reader
     announces it) and in the error summary at the top, which links to the field."""
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()  # the answer has arrived (an htmx swap or a new page)
     field = page.get_by_label(field_label, exact=True)
     described = field.get_attribute("aria-describedby") or ""
     messages = " ".join(
         page.locator(f"[id='{ident}']").inner_text() for ident in described.split() if ident
     )
     assert words in messages, f"{field_label}: {messages!r} does not say {words!r}"
-    summary = page.locator(".error-summary")
-    assert summary.is_visible(), "no error summary at the top"
     assert words in summary.inner_text()
