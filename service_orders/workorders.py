@@ -17,6 +17,7 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from crm.audit import CREATE, UPDATE, record_change, snapshot
 from crm.models import Asset, ProductModel
 from crm.service import asset_visibility
+from service_orders.checklists import default_checklist
 from service_orders.models import (
     DispatchOffer,
     Engineer,
@@ -72,7 +73,10 @@ def insert_work_order(
         "required_family": family or "",
         "respond_by": respond_by,
         "resolve_by": resolve_by,
-        "checklist": [item.model_dump(mode="json") for item in data.checklist],
+        # every job has a checklist: the default of its type when none was given
+        "checklist": [
+            item.model_dump(mode="json") for item in data.checklist or default_checklist(data.type)
+        ],
         "parts": [],
         "notes": "",
         "created_at": now,
