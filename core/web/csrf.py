@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from urllib.parse import parse_qs
 
@@ -21,6 +22,12 @@ MAX_FORM_BYTES = 64 * 1024
 
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+_MULTIPART_MEDIA_TYPE = "multipart/form-data"
+_BOUNDARY = re.compile(r'boundary="?([^";]{1,200})"?', re.IGNORECASE)
+_FIRST_PART = re.compile(
+    rb'\Acontent-disposition:\s*form-data;\s*name="?' + CSRF_FIELD.encode() + rb'"?\s*\r\n\r\n',
+    re.IGNORECASE,
+)
 _MESSAGE = "This form has expired. Reload the page and try again."
 _HTML_PAGE = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8">'
@@ -102,6 +109,8 @@ async def _submitted_token(headers: Headers, receive: Receive) -> tuple[bytes | 
     if header:
         return header.encode(), receive
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == _MULTIPART_MEDIA_TYPE:
+        return await _first_part_token(headers, receive)
     if media_type != _FORM_MEDIA_TYPE:
         return None, receive
     body = await _read_small_body(headers, receive)
@@ -132,7 +141,40 @@ async def _read_small_body(headers: Headers, receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
+async def _first_part_token(headers: Headers, receive: Receive) -> tuple[bytes | None, Receive]:
+    """A file form sent without JavaScript carries the token as its first field (pages put the
+    hidden input first): read up to the end of that part only, then hand on the whole body."""
+    found = _BOUNDARY.search(headers.get("content-type", ""))
+    if found is None:
+        return None, receive
+    delimiter = b"--" + found.group(1).encode("latin-1")
+    buffered = b""
+    more = True
+    while more and len(buffered) <= MAX_FORM_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None, receive
+        buffered += message.get("body", b"")
+        more = bool(message.get("more_body", False))
+        token = _token_of_first_part(buffered, delimiter)
+        if token is not None:
+            return token, _replaying(buffered, receive, more_body=more)
+    return None, _replaying(buffered, receive, more_body=more)
+
+
+def _token_of_first_part(buffered: bytes, delimiter: bytes) -> bytes | None:
+    start = buffered.find(delimiter + b"\r\n")
+    if start != 0:
+        return None
+    part = buffered[len(delimiter) + 2 :]
+    end = part.find(b"\r\n" + delimiter)
+    if end < 0:
+        return None
+    matched = _FIRST_PART.match(part[:end])
+    return part[matched.end() : end] if matched else None
+
+
+def _replaying(body: bytes, receive: Receive, *, more_body: bool = False) -> Receive:
     replayed = False
 
     async def replay() -> Message:
@@ -140,7 +182,7 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
         if replayed:
             return await receive()
         replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": more_body}
 
     return replay
 

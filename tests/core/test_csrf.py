@@ -19,8 +19,8 @@ def _app() -> FastAPI:
 
     @app.post("/echo")
     async def echo(request: Request) -> JSONResponse:
-        form = await request.form()
-        return JSONResponse({key: str(value) for key, value in form.items()})
+        async with request.form() as form:
+            return JSONResponse({key: str(value) for key, value in form.items()})
 
     @app.post("/api/things")
     def create_thing() -> JSONResponse:
@@ -146,12 +146,43 @@ def test_valid_token_without_its_cookie_is_refused() -> None:
     assert response.status_code == 403
 
 
-def test_multipart_form_field_is_not_accepted(client: TestClient) -> None:
+def _multipart(*parts: tuple[str, bytes]) -> tuple[bytes, dict[str, str]]:
+    """A multipart body with its parts in this order, as a browser sends a form's fields."""
+    boundary = "----fieldcrmBoundary7MA4YWxkTrZu0gW"
+    body = b""
+    for name, value in parts:
+        disposition = f'form-data; name="{name}"'
+        if name == "file":
+            disposition += '; filename="report.pdf"'
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        body += value + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def test_a_file_form_without_javascript_passes_with_the_token_as_its_first_field(
+    client: TestClient,
+) -> None:
     token = _page_token(client)
+    file = b"%PDF-1.7 " + b"x" * (3 * MAX_FORM_BYTES)  # larger than a plain form may be
+    body, headers = _multipart(("csrf_token", token.encode()), ("file", file))
 
-    response = client.post("/echo", data={"csrf_token": token}, files={"f": ("a.txt", b"x")})
+    response = client.post("/echo", content=body, headers=headers)
 
-    assert response.status_code == 403
+    assert response.status_code == 200
+    assert response.json()["csrf_token"] == token  # the app reads the whole body after the check
+
+
+def test_a_file_form_with_the_token_after_the_file_or_a_wrong_one_is_refused(
+    client: TestClient,
+) -> None:
+    token = _page_token(client)
+    late, headers = _multipart(("file", b"%PDF-1.7"), ("csrf_token", token.encode()))
+    wrong, _ = _multipart(("csrf_token", b"0" * 64), ("file", b"%PDF-1.7"))
+    without, _ = _multipart(("file", b"%PDF-1.7"))
+
+    for body in (late, wrong, without):
+        assert client.post("/echo", content=body, headers=headers).status_code == 403
 
 
 def test_oversized_form_is_refused(client: TestClient) -> None:

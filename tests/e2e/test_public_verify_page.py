@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from ledger.models import AnchorRequest
@@ -149,3 +149,21 @@ def test_the_reports_own_page_fits_a_phone_and_keeps_a_customers_navigation(
     expect(nav.get_by_role("link", name="Login")).to_have_count(0)
     _look(phone, "08-certificate-customer")
     assert live_server.console_errors == []
+
+
+def test_a_phone_without_javascript_checks_the_file_too(
+    chromium: Browser, live_server: LiveServer, report: Report
+) -> None:
+    # a file form sent by the browser itself (no htmx header): the token is its first field
+    context = chromium.new_context(java_script_enabled=False, base_url=live_server.url)
+    try:
+        page = context.new_page()
+        page.goto(f"/verify/{report.verify_id}")
+        page.get_by_label("Document file").set_input_files(report.pdf)
+        page.get_by_role("button", name="Check").click()
+        expect(page.locator(".verdict")).to_contain_text(
+            "Valid: this is the service certificate we issued, unaltered"
+        )
+        expect(page.locator("body")).not_to_contain_text("This form has expired")
+    finally:
+        context.close()
