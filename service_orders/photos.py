@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from pathlib import Path
 
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
@@ -17,6 +19,7 @@ from service_orders.states import FINISHED
 from service_orders.workorders import get_work_order
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
+THUMBNAIL_PX = 200  # side of the square thumbnail; pages draw it at half that
 # what the file starts with decides its type; the name and Content-Type sent are ignored
 _KINDS = (
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
@@ -91,3 +94,35 @@ def photo_file(
     if not path.is_file():
         raise NotFound(f"The file of photo {photo_id} is gone.", entity="work_order_photos")
     return photo, path
+
+
+def photo_thumbnail(
+    session: Session, *, principal: Principal, photo_id: int, directory: Path
+) -> Path:
+    """A small square JPEG of a photo, for whoever may see the photo; made on first request
+    and kept under thumbs/ beside the photos (a photo never changes, so neither does it)."""
+    photo, path = photo_file(session, principal=principal, photo_id=photo_id, directory=directory)
+    thumbnail = directory / "thumbs" / f"{Path(photo.stored_name).stem}.jpg"
+    if not thumbnail.is_file():
+        data = _thumbnail_bytes(path)
+        if data is None:
+            raise NotFound(f"Photo {photo_id} cannot be read.", entity="work_order_photos")
+        thumbnail.parent.mkdir(parents=True, exist_ok=True)
+        # a name of its own per writer: two first requests at once both end with a whole file
+        partial = thumbnail.with_name(f".{thumbnail.name}.{secrets.token_hex(4)}.part")
+        partial.write_bytes(data)
+        os.replace(partial, thumbnail)
+    return thumbnail
+
+
+def _thumbnail_bytes(path: Path) -> bytes | None:
+    try:
+        with Image.open(path) as image:
+            image.draft("RGB", (THUMBNAIL_PX, THUMBNAIL_PX))  # JPEG: decode at a smaller scale
+            upright = ImageOps.exif_transpose(image)  # as the phone held it
+            square = ImageOps.fit(upright.convert("RGB"), (THUMBNAIL_PX, THUMBNAIL_PX))
+            out = io.BytesIO()
+            square.save(out, format="JPEG", quality=80)
+            return out.getvalue()
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
+        return None

@@ -28,7 +28,7 @@ from service_orders.dispatch import accept_offer, assign_by_hand, decline_offer,
 from service_orders.engineers import update_location
 from service_orders.kpis import Period, service_kpis
 from service_orders.models import DispatchDecision, DispatchOffer, OfferStatus, WorkOrderPhoto
-from service_orders.photos import add_photo, photo_file
+from service_orders.photos import add_photo, photo_file, photo_thumbnail
 from service_orders.queries import (
     board_assets,
     board_engineers,
@@ -175,6 +175,15 @@ def photo(
     """The photo itself, for whoever may see its work order."""
     found, path = photo_file(session, principal=principal, photo_id=photo_id, directory=store)
     return FileResponse(path, media_type=found.content_type, headers=PHOTO_HEADERS)
+
+
+@router.get("/photos/{photo_id}/thumbnail", response_class=FileResponse)
+def photo_small(
+    photo_id: int, session: SessionDep, principal: CurrentPrincipal, store: PhotoStore
+) -> Response:
+    """A small square JPEG of the photo (the job page's thumbnails), for whoever may see it."""
+    path = photo_thumbnail(session, principal=principal, photo_id=photo_id, directory=store)
+    return FileResponse(path, media_type="image/jpeg", headers=PHOTO_HEADERS)
 
 
 @router.post("/work-orders/{work_order_id}/dispatch", response_model=DecisionRead)

@@ -48,7 +48,7 @@ _NAV_BY_ROLE: dict[Role, list[tuple[str, str]]] = {
         ("Satisfaction", "/staff/satisfaction"),
         ("Dead letters", "/staff/dead-letters"),
     ],
-    Role.ENGINEER: [("My jobs", "/engineer")],
+    Role.ENGINEER: [("My jobs", "/engineer"), ("History", "/engineer/history")],
     Role.DISTRIBUTOR: [
         ("Dashboard", "/portal"),
         ("Documents", "/portal/documents"),

@@ -180,6 +180,14 @@
     }
   });
 
+  // "Notes saved" is true only until the notes change again
+  document.addEventListener("input", function (event) {
+    var status = document.getElementById("notes-status");
+    if (status && event.target.id === "notes") {
+      status.textContent = "";
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     startLive();
     startLocation();

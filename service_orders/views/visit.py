@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from core.auth.principal import Principal
 from core.db import SessionDep, utcnow
 from core.labels import label
+from core.web.flash import flash_message, see_other
 from core.web.forms import PageForm, blank_form, read_form, render_form
 from core.web.templating import is_htmx, render
-from service_orders.models import DispatchOffer, OfferStatus, WorkOrder
-from service_orders.photos import MAX_PHOTO_BYTES, add_photo
+from service_orders.models import DispatchOffer, OfferStatus, ServiceCertificate, WorkOrder
+from service_orders.photos import MAX_PHOTO_BYTES, THUMBNAIL_PX, add_photo
 from service_orders.queries import Job, countdown, offer_clock, photos_of, places_of
 from service_orders.schemas import ChecklistItem, PartUsed
 from service_orders.views.engineer import after_day_change, maps_url
@@ -39,6 +40,7 @@ from service_orders.workorders import (
 router = APIRouter()
 
 JOB_TEMPLATE = "service_orders/engineer_job.html"
+NOTES_SAVED = "Notes saved"
 
 
 def job_context(session: Session, principal: Principal, work_order_id: int) -> dict[str, Any]:
@@ -61,6 +63,10 @@ def job_context(session: Session, principal: Principal, work_order_id: int) -> d
         "working": mine and work_order.status in VISIT_STATUSES,
         "completing": any(action.kind == "complete" for action in actions),
         "photos": photos_of(session, work_order_id=work_order.id),
+        "thumb_px": THUMBNAIL_PX // 2,  # drawn at half size: sharp on a phone's denser screen
+        "certificate_id": session.scalar(
+            select(ServiceCertificate.id).where(ServiceCertificate.work_order_id == work_order.id)
+        ),
         "outcome_options": [(o, label(o, "work_order_outcome")) for o in OUTCOMES],
         "part_form": blank_form(PartForm, quantity="1"),
         "completion_form": blank_form(CompletionForm),
@@ -104,7 +110,10 @@ def job_page(
     principal: EngineerPrincipal,
     engineer: CurrentEngineer,
 ) -> Response:
-    return render(request, JOB_TEMPLATE, job_context(session, principal, work_order_id))
+    context = job_context(session, principal, work_order_id)
+    # after a plain (no-JS) save the one-time message shows next to the button, not on top
+    context["notes_saved"] = flash_message(request) == NOTES_SAVED
+    return render(request, JOB_TEMPLATE, context)
 
 
 @router.post("/engineer/jobs/{work_order_id}/status", name="engineer_status")
@@ -193,8 +202,12 @@ def save_notes(
     engineer: CurrentEngineer,
     notes: Annotated[str, Form(max_length=10_000)] = "",
 ) -> Response:
+    """The notes, and "Notes saved" beside the button (htmx swaps only that status line)."""
     update_visit(session, actor=principal, work_order_id=work_order_id, notes=notes)
-    return after_visit_change(request, session, principal, work_order_id)
+    if not is_htmx(request):
+        url = f"/engineer/jobs/{work_order_id}#notes-card"
+        return see_other(request, url, flash=NOTES_SAVED)
+    return render(request, JOB_TEMPLATE, {"notes_saved": True}, block="notes_status")
 
 
 @router.post("/engineer/jobs/{work_order_id}/photos", name="engineer_photo")

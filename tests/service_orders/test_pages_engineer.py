@@ -184,8 +184,10 @@ def test_visit_report_records_checklist_parts_and_notes(
     browser.post(f"{base}/parts", data={"part_no": "F-22", "quantity": "2"}, headers=headers)
     browser.post(f"{base}/parts", data={"part_no": "G-1", "quantity": "1,5"}, headers=headers)
     browser.post(f"{base}/parts/0/remove", headers=headers)
-    page = browser.post(f"{base}/notes", data={"notes": "Seal replaced"}, headers=headers)
+    saved = browser.post(f"{base}/notes", data={"notes": "Seal replaced"}, headers=headers)
+    page = browser.get(base)
 
+    assert saved.text.strip() == "Notes saved"
     db.refresh(job)
     assert job.checklist[0]["done"] is True
     assert [(p["part_no"], Decimal(p["quantity"])) for p in job.parts] == [("G-1", Decimal("1.5"))]
