@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     mqtt_url: str | None = None
     ledger_rpc_url: str | None = None
     ledger_private_key: SecretStr | None = None
+    # registries and issuers a document may be anchored by, besides the registries this
+    # installation deployed and its own anchoring account: "chain_id:0xaddress", "0xaddress"
+    ledger_trusted_registries: list[str] = []
+    ledger_trusted_issuers: list[str] = []
 
     pg_port: int = 54329
     mqtt_port: int = 18830

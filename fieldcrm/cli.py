@@ -308,15 +308,40 @@ def ledger_verify(
     rpc_url: Annotated[
         str | None, typer.Option(help="any node of the chain (default: ours)")
     ] = None,
+    registry: Annotated[
+        list[str] | None,
+        typer.Option(help="a registry to believe, chain_id:0xaddress (default: ours)"),
+    ] = None,
+    issuer: Annotated[
+        list[str] | None,
+        typer.Option(help="an issuer to believe, 0xaddress (default: our anchoring account)"),
+    ] = None,
 ) -> None:
-    """Check a document against its receipt and the chain; exit 0 only when it is valid."""
+    """Check a document against its receipt and the chain; exit 0 only when it is valid.
+    Only registries this installation deployed (or --registry names) are believed."""
     import json
 
+    from core.db import get_sessionmaker
+    from ledger.trust import configured_trust, installation_trust
     from ledger.verify import ChainUnavailable, verify
 
+    settings = get_settings()
+    try:
+        if registry:
+            trust = configured_trust(settings, registries=registry, issuers=issuer or [])
+        else:  # the registries this installation deployed are in its database
+            connect_database(settings).close()  # one clear line when it is down
+            with get_sessionmaker()() as session:
+                trust = installation_trust(session, settings, issuers=issuer or [])
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
     try:
         verdict = verify(
-            receipt.read_bytes(), file.read_bytes(), rpc_url or get_settings().resolved_rpc_url()
+            receipt.read_bytes(),
+            file.read_bytes(),
+            rpc_url or settings.resolved_rpc_url(),
+            trust=trust,
         )
     except ChainUnavailable as exc:
         console.print(f"[red]error:[/red] the chain cannot be reached: {exc}", highlight=False)

@@ -9,8 +9,16 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.config import get_settings
 from core.errors import InvalidInput
-from ledger.models import AnchorBatch, AnchorProof, AnchorRequest, RequestStatus
+from ledger.models import (
+    AnchorBatch,
+    AnchorProof,
+    AnchorRequest,
+    ChainDeployment,
+    RequestStatus,
+)
+from ledger.trust import Trust, installation_trust
 from ledger.verify import Verdict, verify
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -80,8 +88,24 @@ def latest_request_for(session: Session, *, sha256: str) -> AnchorRequest | None
     ).first()
 
 
+def deployments(session: Session) -> list[ChainDeployment]:
+    """Every registry this installation deployed, the live ones first."""
+    return list(
+        session.scalars(
+            select(ChainDeployment).order_by(
+                ChainDeployment.retired_at.is_not(None), ChainDeployment.deployed_at.desc()
+            )
+        )
+    )
+
+
 def verify_request(
-    session: Session, *, request: AnchorRequest, rpc_url: str, document: bytes | None = None
+    session: Session,
+    *,
+    request: AnchorRequest,
+    rpc_url: str,
+    document: bytes | None = None,
+    trust: Trust | None = None,
 ) -> Verdict:
     """The verdict for a stored request: pending/orphaned from our records, else from the chain."""
     receipt = current_receipt(session, request_id=request.id)
@@ -93,7 +117,8 @@ def verify_request(
                 doc_hash=request.sha256,
             )
         return Verdict("pending", "waiting for the next anchoring batch", doc_hash=request.sha256)
-    return verify(receipt, document, rpc_url)
+    known = trust if trust is not None else installation_trust(session, get_settings())
+    return verify(receipt, document, rpc_url, trust=known)
 
 
 def _was_orphaned(session: Session, request: AnchorRequest) -> bool:

@@ -21,8 +21,18 @@ from ledger.chain import (
     unavailable_on_io,
 )
 from ledger.proof import Receipt, ReceiptError, offline_problem, parse_receipt
+from ledger.trust import Trust
 
-Status = Literal["valid", "tampered", "revoked", "pending", "not_found", "orphaned"]
+Status = Literal[
+    "valid",
+    "tampered",
+    "revoked",
+    "pending",
+    "not_found",
+    "orphaned",
+    "unknown_registry",
+    "unknown_issuer",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +58,14 @@ class Verdict:
 
 
 def verify(
-    receipt: Mapping[str, Any] | str | bytes, document_bytes: bytes | None, rpc_url: str
+    receipt: Mapping[str, Any] | str | bytes,
+    document_bytes: bytes | None,
+    rpc_url: str,
+    *,
+    trust: Trust,
 ) -> Verdict:
-    """Check the receipt's maths offline, then its anchor and revocations on chain."""
+    """Check the receipt's maths offline, then its anchor and revocations on chain, believing
+    only the registries and issuers `trust` names (ledger/trust.py)."""
     try:
         parsed = parse_receipt(receipt)
     except ReceiptError as exc:
@@ -60,10 +75,10 @@ def verify(
         return Verdict("tampered", problem, doc_hash=parsed.doc_hash.hex())
     if parsed.anchor is None:
         return Verdict("pending", "the batch is not anchored yet", doc_hash=parsed.doc_hash.hex())
-    return _on_chain(parsed, connect(rpc_url))
+    return _on_chain(parsed, connect(rpc_url), trust)
 
 
-def _on_chain(receipt: Receipt, w3: Web3) -> Verdict:
+def _on_chain(receipt: Receipt, w3: Web3, trust: Trust) -> Verdict:
     anchor = receipt.anchor
     assert anchor is not None
     where = Verdict(
@@ -75,6 +90,13 @@ def _on_chain(receipt: Receipt, w3: Web3) -> Verdict:
         block_number=anchor.block_number,
         tx_hash=anchor.tx_hash,
     )
+    if not trust.knows_registry(anchor.chain_id, anchor.contract):
+        return replace(
+            where,
+            status="unknown_registry",
+            reason="the receipt names a registry we did not deploy: anyone can deploy one, so "
+            "it proves nothing about us",
+        )
     with unavailable_on_io():
         chain_id = w3.eth.chain_id
         has_code = len(w3.eth.get_code(Web3.to_checksum_address(anchor.contract))) > 0
@@ -92,6 +114,13 @@ def _on_chain(receipt: Receipt, w3: Web3) -> Verdict:
     info = read_root(w3, anchor.contract, receipt.root)
     if info.issuer is None:
         return replace(where, reason="the root is not in the registry")
+    if not trust.knows_issuer(info.issuer):
+        return replace(
+            where,
+            status="unknown_issuer",
+            reason=f"the root was anchored by {info.issuer}, which is not our anchoring account",
+            issuer=info.issuer,
+        )
     if not _event_matches(w3, receipt):
         return replace(
             where, status="tampered", reason="the anchor's transaction does not anchor this root"

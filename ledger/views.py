@@ -17,7 +17,14 @@ from core.web.templating import render
 from ledger.chain import ChainUnavailable
 from ledger.models import AnchorRequest
 from ledger.qr import anchor_badge, verify_path
-from ledger.service import document_label, get_request, latest_request_for, verify_request
+from ledger.service import (
+    deployments,
+    document_label,
+    get_request,
+    latest_request_for,
+    verify_request,
+)
+from ledger.trust import installation_trust
 from ledger.verify import Verdict, verify
 
 router = APIRouter(include_in_schema=False)
@@ -41,9 +48,12 @@ def verify_form(request: Request, principal: OptionalPrincipal) -> Response:
 
 # registered before "/verify/{request_id}", which would match it too
 @router.get(HOW_IT_WORKS_PATH, name="ledger_how_it_works")
-def how_it_works(request: Request, principal: OptionalPrincipal) -> Response:
-    """For a stranger: what the verdicts mean and how to check a receipt without us."""
-    return render(request, "ledger/how_it_works.html")
+def how_it_works(request: Request, session: SessionDep, principal: OptionalPrincipal) -> Response:
+    """For a stranger: what the verdicts mean, how to check a receipt without us, and the
+    registries and issuer a receipt must name."""
+    trust = installation_trust(session, get_settings())
+    context = {"registries": deployments(session), "issuers": sorted(trust.issuers)}
+    return render(request, "ledger/how_it_works.html", context)
 
 
 @router.get("/verify/{request_id}", name="ledger_verify_page")
@@ -104,7 +114,8 @@ async def verify_upload(
     receipt_json = (await _read(receipt, MAX_RECEIPT_BYTES)) or receipt_text.encode() or None
     rpc_url = get_settings().resolved_rpc_url()
     if receipt_json is not None:
-        return _checked(request, lambda: verify(receipt_json, body, rpc_url), None)
+        trust = installation_trust(session, get_settings())
+        return _checked(request, lambda: verify(receipt_json, body, rpc_url, trust=trust), None)
     if body is None:
         return _page(request, None, errors={"document": NO_FILE}, status_code=422)
     digest = hashlib.sha256(body).hexdigest()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ledger.anchoring import anchor_pending
 from ledger.models import AnchorProof, AnchorRequest, ChainDeployment
 from ledger.service import current_receipt, request_anchor, verify_request
+from ledger.trust import installation_trust
 from ledger.verify import verify
 from tests.ledger.conftest import ThrowawayChain
 
@@ -30,13 +31,23 @@ def test_a_reset_chain_orphans_proofs_and_reanchors_every_document(
     settings = resettable_chain.settings()
     assert anchor_pending(db, settings) == len(DOCS)
     old = [current_receipt(db, request_id=r.id) for r in requests]
-    assert verify(old[0] or {}, DOCS[0], resettable_chain.url).status == "valid"
+    assert (
+        verify(
+            old[0] or {}, DOCS[0], resettable_chain.url, trust=installation_trust(db, settings)
+        ).status
+        == "valid"
+    )
 
     resettable_chain.stop()
     time.sleep(1.1)  # anvil's genesis carries the start time: a second later it differs
     resettable_chain.start()  # same port, no state: a new genesis, an empty chain
 
-    assert verify(old[0] or {}, DOCS[0], resettable_chain.url).status == "orphaned"
+    assert (
+        verify(
+            old[0] or {}, DOCS[0], resettable_chain.url, trust=installation_trust(db, settings)
+        ).status
+        == "orphaned"
+    )
     assert anchor_pending(db, settings) == len(DOCS)
     deployments = db.scalars(select(ChainDeployment).order_by(ChainDeployment.id)).all()
     assert [d.retired_at is None for d in deployments[-2:]] == [False, True]
@@ -51,7 +62,12 @@ def test_a_reset_chain_orphans_proofs_and_reanchors_every_document(
         assert db.scalar(history) == 2  # the orphaned proof is kept as history
         verdict = verify_request(db, request=request, rpc_url=resettable_chain.url)
         assert verdict.status == "valid", verdict.reason
-        assert verify(receipt, document, resettable_chain.url).status == "valid"
+        assert (
+            verify(
+                receipt, document, resettable_chain.url, trust=installation_trust(db, settings)
+            ).status
+            == "valid"
+        )
     ids = [r.id for r in requests]
     waiting = select(AnchorRequest.id).where(
         AnchorRequest.id.in_(ids), AnchorRequest.status != "anchored"

@@ -17,6 +17,9 @@ from ledger.models import AnchorRequest
 from ledger.service import current_receipt, request_anchor
 from tests.fieldcrm.conftest import Browser
 from tests.ledger.conftest import ThrowawayChain
+from tests.ledger.test_verify import _forged_on_a_registry_of_their_own
+
+ANVIL_DEV_ADDRESS = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # anvil's first dev account
 
 DOC = b"calibration certificate, pressure sensor SN-0042, passed"
 
@@ -100,6 +103,17 @@ def test_the_documentation_it_mentions_is_a_page(browser: Browser) -> None:
     assert "fieldcrm ledger verify FILE RECEIPT" in help_page.text
 
 
+def test_the_help_page_publishes_our_registry_and_issuer(
+    browser: Browser, db: Session, test_chain: ThrowawayChain
+) -> None:
+    request = _anchored(db, test_chain)
+    anchor = (current_receipt(db, request_id=request.id) or {})["anchor"]
+    page = browser.get("/verify/how-it-works").text
+    assert f"<dt>Chain {anchor['chain_id']}</dt>" in page
+    assert anchor["contract"] in page
+    assert ANVIL_DEV_ADDRESS.lower() in page  # the issuer a receipt's root must be anchored by
+
+
 @pytest.mark.usefixtures("on_test_chain")
 def test_the_json_endpoint_returns_verdict_and_receipt(
     browser: Browser, db: Session, test_chain: ThrowawayChain
@@ -143,6 +157,22 @@ def test_a_changed_document_with_its_receipt_shows_tampered(
     assert "Tampered" in page.text
 
 
+def test_a_receipt_of_someone_elses_registry_is_not_ours(
+    browser: Browser, db: Session, test_chain: ThrowawayChain
+) -> None:
+    _anchored(db, test_chain)
+    forged = b"%PDF-1.7 a forged report"
+    receipt, _ = _forged_on_a_registry_of_their_own(test_chain, forged)
+    page = browser.post(
+        "/verify",
+        headers={"X-CSRF-Token": browser.csrf_token("/verify")},
+        data={"receipt_text": json.dumps(receipt)},
+        files={"document": ("cert.pdf", forged)},
+    )
+    assert "Not ours: this receipt points to a register we do not keep" in page.text
+    assert "Valid" not in page.text
+
+
 def test_an_unknown_id_is_not_found(browser: Browser) -> None:
     page = browser.get("/verify/not-a-uuid")
     assert page.status_code == 404
@@ -156,12 +186,21 @@ def test_the_cli_verifies_a_file_against_its_receipt(
     request = _anchored(db, test_chain)
     (tmp_path / "cert.pdf").write_bytes(DOC)
     (tmp_path / "receipt.json").write_text(json.dumps(current_receipt(db, request_id=request.id)))
+    anchor = (current_receipt(db, request_id=request.id) or {})["anchor"]
+    ours = f"{anchor['chain_id']}:{anchor['contract']}"
     args = ["ledger", "verify", str(tmp_path / "cert.pdf"), str(tmp_path / "receipt.json")]
-    result = CliRunner().invoke(cli, [*args, "--rpc-url", test_chain.url])
+    args += ["--rpc-url", test_chain.url]
+    result = CliRunner().invoke(cli, [*args, "--registry", ours])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["status"] == "valid"
+    # a registry nobody told it to believe proves nothing
+    other = CliRunner().invoke(cli, [*args, "--registry", f"{anchor['chain_id']}:0x{'1' * 40}"])
+    assert (other.exit_code, json.loads(other.output)["status"]) == (1, "unknown_registry")
+    typo = CliRunner().invoke(cli, [*args, "--registry", "not-a-registry"])
+    assert typo.exit_code == 2
+    assert "chain_id:0xaddress" in typo.output
     (tmp_path / "cert.pdf").write_bytes(DOC + b" ")
-    result = CliRunner().invoke(cli, [*args, "--rpc-url", test_chain.url])
+    result = CliRunner().invoke(cli, [*args, "--registry", ours])
     assert result.exit_code == 1
     assert json.loads(result.output)["status"] == "tampered"
 
