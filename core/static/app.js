@@ -5,3 +5,12 @@ document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
   }
 });
+
+// On a phone the sections scroll sideways in one row: keep the current one in view.
+document.addEventListener("DOMContentLoaded", function () {
+  var nav = document.querySelector(".site-nav");
+  var current = nav && nav.querySelector('[aria-current="page"]');
+  if (current && nav.scrollWidth > nav.clientWidth) {
+    nav.scrollLeft = current.offsetLeft - nav.offsetLeft - 16;
+  }
+});

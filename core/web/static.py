@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +14,7 @@ from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from core.config import PROJECT_ROOT
+from core.web.icons import SPRITE_NAME, build_sprite, icon_paths
 
 APP_STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 NODE_MODULES = PROJECT_ROOT / "node_modules"
@@ -49,27 +51,47 @@ def vendor_files(node_modules: Path = NODE_MODULES) -> dict[str, Path]:
     return files
 
 
+def generated_vendor_files(node_modules: Path = NODE_MODULES) -> dict[str, bytes]:
+    """Files the app makes from npm files: the sprite of the icons the pages use."""
+    paths = icon_paths(node_modules)
+    missing = [str(path) for path in paths.values() if not path.is_file()]
+    if missing:
+        raise RuntimeError(f"Icons are missing ({', '.join(missing)}): run make setup")
+    return {SPRITE_NAME: build_sprite(paths)}
+
+
+@lru_cache
+def _generated() -> dict[str, bytes]:
+    return generated_vendor_files()
+
+
 @lru_cache
 def vendor_url(name: str) -> str:
     """URL of a vendored file with a content hash, so it can be cached for a year."""
-    digest = hashlib.sha256(vendor_files()[name].read_bytes()).hexdigest()[:12]
+    body = _generated()[name] if name in _generated() else vendor_files()[name].read_bytes()
+    digest = hashlib.sha256(body).hexdigest()[:12]
     return f"/static/vendor/{name}?v={digest}"
 
 
 class _VendorFiles:
     """Serves only the allow-listed files; nothing else under node_modules is reachable."""
 
-    def __init__(self, files: dict[str, Path]) -> None:
+    def __init__(self, files: dict[str, Path], generated: dict[str, bytes]) -> None:
         self.files = files
+        self.generated = generated
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         name = scope["path"].removeprefix(scope.get("root_path", "")).lstrip("/")
         path = self.files.get(name)
+        headers = {"Cache-Control": VENDOR_CACHE_CONTROL}
         response: Response
-        if path is None or scope["method"] not in ("GET", "HEAD"):
+        if scope["method"] not in ("GET", "HEAD") or (path is None and name not in self.generated):
             response = PlainTextResponse("Not found", status_code=404)
+        elif path is None:
+            media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            response = Response(self.generated[name], media_type=media_type, headers=headers)
         else:
-            response = FileResponse(path, headers={"Cache-Control": VENDOR_CACHE_CONTROL})
+            response = FileResponse(path, headers=headers)
         await response(scope, receive, send)
 
 
@@ -94,10 +116,11 @@ def package_static_dirs(root: Path = PROJECT_ROOT) -> dict[str, Path]:
 
 
 def mount_static(app: FastAPI) -> None:
-    """Mount /static/app (core/static), /static/vendor (allow-listed node_modules files) and
-    /static/<package> for each listed domain package that has a static/ directory."""
+    """Mount /static/app (core/static), /static/vendor (allow-listed node_modules files and the
+    icon sprite made from them) and /static/<package> for each listed domain package that has
+    a static/ directory."""
     app.mount("/static/app", _RevalidatedStaticFiles(directory=APP_STATIC_DIR), name="static")
-    app.mount("/static/vendor", _VendorFiles(vendor_files()), name="vendor")
+    app.mount("/static/vendor", _VendorFiles(vendor_files(), _generated()), name="vendor")
     for package, directory in package_static_dirs().items():
         app.mount(
             f"/static/{package}",

@@ -17,6 +17,7 @@ from core.auth.principal import Principal
 from core.auth.roles import Role
 from core.labels import label
 from core.web.flash import flash_message, pop_flash
+from core.web.icons import ICONS, SPRITE_NAME, nav_icon
 from core.web.static import vendor_url
 
 TEMPLATE_PACKAGES = (
@@ -84,8 +85,20 @@ def get_templates() -> Jinja2Blocks:
         lstrip_blocks=True,
     )
     env.globals["vendor_url"] = vendor_url
+    env.globals["icon_href"] = icon_href
+    env.globals["nav_icon"] = nav_icon
     env.filters["label"] = label
+    # every template may call icon(name) without importing it
+    macros = env.get_template("core/_icons.html").module
+    env.globals["icon"] = macros.icon  # type: ignore[attr-defined]  # a macro: known at run time
     return Jinja2Blocks(env=env)
+
+
+def icon_href(name: str) -> str:
+    """The sprite URL of one icon; an icon the sprite lacks is a mistake, not a blank."""
+    if name not in ICONS:
+        raise KeyError(f"icon {name!r} is not in core/web/icons.py ICONS")
+    return f"{vendor_url(SPRITE_NAME)}#{name}"
 
 
 def nav_for(principal: Principal | None) -> list[tuple[str, str]]:
