@@ -80,9 +80,31 @@ class CompanyProfile(Base):
     website: Mapped[str] = mapped_column(String(200), default="", server_default="")
     terms: Mapped[str] = mapped_column(Text, default="", server_default="")
     logo_png: Mapped[bytes | None]
+    # how long an approved quote holds (its "Valid until" date)
+    quote_valid_days: Mapped[int] = mapped_column(SmallInteger, default=30, server_default="30")
     updated_at: Mapped[datetime] = mapped_column(
         default=utcnow, onupdate=utcnow, server_default=func.now()
     )
+
+
+class CompanyProfileSnapshot(Base):
+    """A company profile as a document printed it, kept unchanged so the document can be
+    rendered again byte for byte; `id` is the SHA-256 of its content (crm/company.py)."""
+
+    __tablename__ = "company_profile_snapshots"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(Text)
+    vat_id: Mapped[str] = mapped_column(String(32))
+    registration_id: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(320))
+    phone: Mapped[str] = mapped_column(String(64))
+    website: Mapped[str] = mapped_column(String(200))
+    terms: Mapped[str] = mapped_column(Text)
+    logo_png: Mapped[bytes | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 
 class User(Base):

@@ -26,12 +26,13 @@ from core.web.deps import (
 )
 from core.web.forms import GENERAL, FormModel, Say, blank_form, read_form
 from core.web.templating import nav_for, render
-from crm import overview
+from crm import company_views, overview
 from crm.capabilities import capabilities_of
 from crm.models import Capability
 from crm.service import authenticate
 
 router = APIRouter(include_in_schema=False)
+router.include_router(company_views.router)  # the company profile page and its API
 
 DistributorPrincipal = Annotated[Principal, Depends(require_role(Role.DISTRIBUTOR))]
 _LOGIN = "crm/login.html"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import delete, select
@@ -19,7 +20,14 @@ from core.auth.principal import Principal
 from core.auth.roles import Role
 from core.db import utcnow
 from core.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
-from crm.models import Capability, Organization, ProductModel, User
+from crm.company import (
+    DEFAULT_QUOTE_VALID_DAYS,
+    letterhead_for,
+    manufacturer_org_id,
+    quote_valid_days,
+    snapshot_letterhead,
+)
+from crm.models import Capability, ProductModel, User
 from crm.notifications import notify_capability, notify_org
 from partner_portal.approval_handoffs import override_step
 from partner_portal.approvals import (
@@ -206,7 +214,7 @@ def decide_inquiry(
         )
         return outcome
     if inquiry.status == InquiryStatus.APPROVED and inquiry.kind == InquiryKind.QUOTE_REQUEST:
-        inquiry.quote_pdf = render_quote(_quote_facts(session, inquiry))
+        _issue_quote(session, inquiry)
     notify_org(
         session,
         inquiry.distributor_org_id,
@@ -361,7 +369,7 @@ def _after_submission(session: Session, inquiry: Inquiry) -> None:
     if pending is not None:
         tell_approvers(session, inquiry, pending)
     elif inquiry.kind == InquiryKind.QUOTE_REQUEST:
-        inquiry.quote_pdf = render_quote(_quote_facts(session, inquiry))
+        _issue_quote(session, inquiry)
     session.flush()
 
 
@@ -383,8 +391,21 @@ def _own_locked(session: Session, actor: Principal, inquiry_id: int) -> Inquiry:
     return inquiry
 
 
-def _quote_facts(session: Session, inquiry: Inquiry) -> QuoteFacts:
-    distributor = session.get(Organization, inquiry.distributor_org_id)
+def _issue_quote(session: Session, inquiry: Inquiry) -> None:
+    """Render the approved quote with the letterheads as they are now, kept with it."""
+    if inquiry.decided_at is None:
+        inquiry.decided_at = utcnow()
+    issuer = manufacturer_org_id(session)
+    inquiry.quote_issuer_profile_id = snapshot_letterhead(session, issuer)
+    inquiry.quote_recipient_profile_id = snapshot_letterhead(session, inquiry.distributor_org_id)
+    days = timedelta(days=quote_valid_days(session, issuer))
+    inquiry.quote_valid_until = inquiry.decided_at.astimezone(UTC).date() + days
+    inquiry.quote_pdf = render_quote(quote_facts(session, inquiry))
+
+
+def quote_facts(session: Session, inquiry: Inquiry) -> QuoteFacts:
+    """What the inquiry's quote states: the stored letterheads once it was issued."""
+    approved_at = inquiry.decided_at or utcnow()
     approvers = [
         name
         for approval, name in approvals_of(session, inquiry.id)
@@ -393,9 +414,20 @@ def _quote_facts(session: Session, inquiry: Inquiry) -> QuoteFacts:
     return QuoteFacts(
         number=inquiry_number(inquiry),
         subject=inquiry.subject,
-        distributor=distributor.name if distributor else "",
+        issuer=letterhead_for(
+            session,
+            snapshot_id=inquiry.quote_issuer_profile_id,
+            org_id=manufacturer_org_id(session),
+        ),
+        recipient=letterhead_for(
+            session,
+            snapshot_id=inquiry.quote_recipient_profile_id,
+            org_id=inquiry.distributor_org_id,
+        ),
         currency=inquiry.currency,
-        approved_at=inquiry.decided_at or utcnow(),
+        approved_at=approved_at,
+        valid_until=inquiry.quote_valid_until
+        or approved_at.astimezone(UTC).date() + timedelta(days=DEFAULT_QUOTE_VALID_DAYS),
         approved_by=approvers,
         lines=[
             QuoteLine(

@@ -225,6 +225,13 @@ class RebateStatement(Base):
     paid_at: Mapped[datetime | None]
     sha256: Mapped[str | None] = mapped_column(String(64))
     anchor_request_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("anchor_requests.id"))
+    # the letterheads printed on the PDF, as they were at issue (crm company_profile_snapshots)
+    issuer_profile_id: Mapped[str | None] = mapped_column(
+        ForeignKey("company_profile_snapshots.id")
+    )
+    recipient_profile_id: Mapped[str | None] = mapped_column(
+        ForeignKey("company_profile_snapshots.id")
+    )
     # the issued PDF, whose SHA-256 is `sha256`; its QR code opens the public verify page
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
 
@@ -516,6 +523,14 @@ class Inquiry(Base):
     decided_at: Mapped[datetime | None]
     # the approved quote (PDF), generated when the last step approves a quote request
     quote_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # what the quote printed: its letterheads as at approval, and until when it holds
+    quote_issuer_profile_id: Mapped[str | None] = mapped_column(
+        ForeignKey("company_profile_snapshots.id")
+    )
+    quote_recipient_profile_id: Mapped[str | None] = mapped_column(
+        ForeignKey("company_profile_snapshots.id")
+    )
+    quote_valid_until: Mapped[date | None] = mapped_column(Date)
 
 
 class InquiryLine(Base):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from fpdf import FPDF
 
 from core.pdf import latin1
+from crm.company import Letterhead
+from crm.letterhead import print_letterhead, print_terms
 
 _WIDTHS = (70, 20, 32, 22, 36)
 
@@ -31,9 +33,11 @@ class QuoteFacts:
 
     number: str
     subject: str
-    distributor: str
+    issuer: Letterhead
+    recipient: Letterhead
     currency: str
     approved_at: datetime
+    valid_until: date
     approved_by: Sequence[str]
     lines: Sequence[QuoteLine]
     list_value: Decimal
@@ -41,17 +45,21 @@ class QuoteFacts:
 
 
 def render_quote(facts: QuoteFacts) -> bytes:
-    """The quote as PDF bytes."""
+    """The quote as PDF bytes; the same facts always give the same bytes (the creation date
+    is the approval time)."""
     pdf = FPDF(format="A4")
+    pdf.set_creation_date(facts.approved_at)
     pdf.set_title(f"Quote {facts.number}")
+    pdf.set_author(latin1(facts.issuer.legal_name))
     pdf.add_page()
+    print_letterhead(pdf, facts.issuer, recipient=facts.recipient, recipient_label="Quote for")
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 10, latin1(f"Quote {facts.number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
     for label, value in (
-        ("For", facts.distributor),
         ("Subject", facts.subject),
         ("Approved", facts.approved_at.strftime("%Y-%m-%d %H:%M UTC")),
+        ("Valid until", facts.valid_until.isoformat()),
         ("Approved by", ", ".join(facts.approved_by) or "-"),
         ("Currency", facts.currency),
     ):
@@ -84,6 +92,17 @@ def render_quote(facts: QuoteFacts) -> bytes:
             f"Prices per unit in {facts.currency}, excluding taxes. Net value = quantity x "
             "list price less the discount. Quote approved through the partner portal."
         ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    print_terms(
+        pdf,
+        "Terms",
+        [
+            f"This quote is valid until {facts.valid_until.isoformat()}; an order placed after "
+            "that date is priced again.",
+            facts.issuer.terms,
+        ],
     )
     return bytes(pdf.output())
 

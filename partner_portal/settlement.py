@@ -22,6 +22,7 @@ from core.auth.principal import SYSTEM, Principal
 from core.db import utcnow
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from crm.audit import CREATE, UPDATE, record_change, snapshot
+from crm.company import snapshot_letterhead
 from crm.models import Organization, ProductModel
 from ledger.service import new_request_id, request_anchor
 from partner_portal.access import require_finance
@@ -38,7 +39,13 @@ from partner_portal.models import (
     StatementStatus,
 )
 from partner_portal.rebates import RebateTerms, TierBand, true_up
-from partner_portal.statement_pdf import render_statement, statement_facts, statement_qr_url
+from partner_portal.statement_pdf import (
+    issuer_org_id,
+    render_statement,
+    statement_facts,
+    statement_products,
+    statement_qr_url,
+)
 
 ANCHOR_KIND = "rebate_statement"
 _MONTHS = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}
@@ -372,6 +379,10 @@ def issue_statement(
     issued_at = utcnow()
     # the QR code inside the PDF names its own anchor request, so the id comes first
     verify_id = new_request_id()
+    statement.issuer_profile_id = snapshot_letterhead(
+        session, issuer_org_id(session, statement_products(session, statement))
+    )
+    statement.recipient_profile_id = snapshot_letterhead(session, statement.distributor_org_id)
     pdf = render_statement(
         statement_facts(session, statement),
         qr_url=statement_qr_url(public_url, verify_id),

@@ -20,7 +20,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.pdf import latin1
-from crm.models import Organization, OrgKind, ProductModel
+from crm.company import Letterhead, letterhead_for, manufacturer_org_id
+from crm.letterhead import print_letterhead, print_terms
+from crm.models import ProductModel
 from ledger.qr import verify_path
 from partner_portal.models import (
     Growth,
@@ -47,8 +49,8 @@ class StatementFacts:
     """What an issued statement states, gathered once."""
 
     number: str
-    manufacturer: str
-    distributor: str
+    issuer: Letterhead
+    recipient: Letterhead
     program: str
     measure: str
     growth: bool
@@ -77,7 +79,6 @@ def statement_qr_url(public_url: str, verify_id: uuid.UUID) -> str:
 def statement_facts(session: Session, statement: RebateStatement) -> StatementFacts:
     """Names, program and lines of a statement, for its PDF."""
     program = session.get_one(RebateProgram, statement.program_id)
-    distributor = session.get_one(Organization, statement.distributor_org_id)
     rows = session.execute(
         select(RebateStatementLine, ProductModel)
         .join(ProductModel, ProductModel.id == RebateStatementLine.product_model_id)
@@ -90,8 +91,16 @@ def statement_facts(session: Session, statement: RebateStatement) -> StatementFa
     ]
     return StatementFacts(
         number=statement_number(statement),
-        manufacturer=_manufacturer(session, [model for _, model in rows]),
-        distributor=distributor.name,
+        issuer=letterhead_for(
+            session,
+            snapshot_id=statement.issuer_profile_id,
+            org_id=issuer_org_id(session, [model for _, model in rows]),
+        ),
+        recipient=letterhead_for(
+            session,
+            snapshot_id=statement.recipient_profile_id,
+            org_id=statement.distributor_org_id,
+        ),
         program=program.name,
         measure="net value" if program.measure == Measure.NET_VALUE else "quantity",
         growth=program.growth != Growth.NONE,
@@ -108,15 +117,23 @@ def statement_facts(session: Session, statement: RebateStatement) -> StatementFa
     )
 
 
-def _manufacturer(session: Session, models: Sequence[ProductModel]) -> str:
-    # the maker of the goods on the statement; without lines, the (single) manufacturer
-    org_id = models[0].manufacturer_org_id if models else None
-    query = select(Organization.name)
-    if org_id is not None:
-        query = query.where(Organization.id == org_id)
-    else:
-        query = query.where(Organization.kind == OrgKind.MANUFACTURER).order_by(Organization.id)
-    return session.scalars(query.limit(1)).first() or ""
+def statement_products(session: Session, statement: RebateStatement) -> list[ProductModel]:
+    """The product models on the statement's lines, by code."""
+    return list(
+        session.scalars(
+            select(ProductModel)
+            .join(RebateStatementLine, RebateStatementLine.product_model_id == ProductModel.id)
+            .where(RebateStatementLine.statement_id == statement.id)
+            .order_by(ProductModel.code)
+        )
+    )
+
+
+def issuer_org_id(session: Session, models: Sequence[ProductModel]) -> int:
+    """Who issues the statement: the maker of its goods; without lines, the manufacturer."""
+    if models and models[0].manufacturer_org_id is not None:
+        return models[0].manufacturer_org_id
+    return manufacturer_org_id(session)
 
 
 def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime) -> bytes:
@@ -124,14 +141,13 @@ def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime)
     pdf = FPDF(format="A4")
     pdf.set_creation_date(issued_at)
     pdf.set_title(f"Rebate statement {facts.number}")
-    pdf.set_author(latin1(facts.manufacturer))
+    pdf.set_author(latin1(facts.issuer.legal_name))
     pdf.add_page()
+    print_letterhead(pdf, facts.issuer, recipient=facts.recipient, recipient_label="Statement for")
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 10, latin1(f"Rebate statement {facts.number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
     rows = [
-        ("From", facts.manufacturer),
-        ("To", facts.distributor),
         ("Program", facts.program),
         ("Period", f"{facts.period_start.isoformat()} to {facts.period_end.isoformat()}"),
         ("Currency", facts.currency),
@@ -162,6 +178,9 @@ def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime)
             new_x="LMARGIN",
             new_y="NEXT",
         )
+    print_terms(pdf, "Payment and terms", [payment_note(facts), facts.issuer.terms])
+    if pdf.get_y() > pdf.h - 60:  # the QR code is never split from its words
+        pdf.add_page()
     y = pdf.get_y() + 4
     qr = io.BytesIO()
     segno.make(qr_url, error="m").save(qr, kind="png", scale=4, border=2)
@@ -170,6 +189,22 @@ def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime)
     pdf.set_font("Helvetica", "", 8)
     pdf.multi_cell(130, 4, latin1(f"Scan to verify this statement: {qr_url}"))
     return bytes(pdf.output())
+
+
+def payment_note(facts: StatementFacts) -> str:
+    """What happens to the amount: paid to the distributor, or owed back, or nothing."""
+    amount = _money(abs(facts.payout), facts.currency)
+    if facts.payout > 0:
+        return (
+            f"{facts.issuer.legal_name} pays {amount} to {facts.recipient.legal_name} "
+            f"for {facts.number}; please keep this statement with your records."
+        )
+    if facts.payout < 0:
+        return (
+            f"{facts.recipient.legal_name} owes {amount} to {facts.issuer.legal_name}; "
+            f"please pay it quoting {facts.number}."
+        )
+    return "Nothing is paid or owed for this period."
 
 
 def payout_label(payout: Decimal) -> str:

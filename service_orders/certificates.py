@@ -10,7 +10,7 @@ import hashlib
 import io
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,8 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
+from core.db import utcnow
 from core.errors import IllegalTransition, NotFound
 from core.pdf import latin1
+from crm.company import Letterhead, letterhead_for, manufacturer_org_id, snapshot_letterhead
+from crm.letterhead import print_letterhead
 from crm.models import Asset, Organization, ProductModel, Site, User
 from ledger.service import request_anchor
 from service_orders.models import (
@@ -55,6 +58,7 @@ _STEPS = {
 }
 THUMB_PX = 480  # long side of a photo in the report: enough to see, small enough to keep
 THUMB_MM = 44
+NO_LETTERHEAD = Letterhead("")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +84,10 @@ class ReportFacts:
     steps: Sequence[tuple[datetime, str]] = ()
     # JPEG thumbnails in upload order; None where the file could not be read
     photos: Sequence[bytes | None] = ()
+    issuer: Letterhead = NO_LETTERHEAD
+    recipient: Letterhead = NO_LETTERHEAD
+    # the PDF's creation date: the same facts and issue time give the same bytes
+    issued_at: datetime | None = None
 
 
 def certificate_path(certificate_id: uuid.UUID) -> str:
@@ -100,22 +108,23 @@ def issue_certificate(
         raise NotFound(f"No work order {work_order_id}.", entity="work_orders")
     if order.status not in _ISSUABLE:
         raise IllegalTransition("A certificate is issued once the work order is completed.")
-    certificate_id = uuid.uuid4()
-    photos = photo_dir if photo_dir is not None else photo_directory(get_settings())
-    pdf = render_report(
-        _facts(session, order, photos), qr_url=public_url + certificate_path(certificate_id)
+    certificate = ServiceCertificate(
+        id=uuid.uuid4(),
+        work_order_id=order.id,
+        issued_at=utcnow(),
+        issuer_profile_id=snapshot_letterhead(session, manufacturer_org_id(session)),
+        recipient_profile_id=snapshot_letterhead(session, _owner_org_id(session, order)),
+    )
+    pdf = render_issued_report(
+        session, certificate, public_url=public_url, photo_dir=photo_dir, order=order
     )
     digest = hashlib.sha256(pdf).hexdigest()
     anchor = request_anchor(
         session, sha256=digest, kind=CERTIFICATE_KIND, reference=f"work_order:{order.number}"
     )
-    certificate = ServiceCertificate(
-        id=certificate_id,
-        work_order_id=order.id,
-        sha256=digest,
-        pdf=pdf,
-        anchor_request_id=anchor.id,
-    )
+    certificate.sha256 = digest
+    certificate.pdf = pdf
+    certificate.anchor_request_id = anchor.id
     session.add(certificate)
     session.flush()
     return certificate
@@ -139,6 +148,39 @@ def issue_missing_certificates(
             session, work_order_id=work_order_id, public_url=public_url, photo_dir=photo_dir
         )
     return len(missing)
+
+
+def render_issued_report(
+    session: Session,
+    certificate: ServiceCertificate,
+    *,
+    public_url: str,
+    photo_dir: Path | None = None,
+    order: WorkOrder | None = None,
+) -> bytes:
+    """The certificate's report from its work order and the letterheads it keeps: the bytes it
+    was issued with, as long as the visit's records and photos are unchanged."""
+    order = order or session.get_one(WorkOrder, certificate.work_order_id)
+    photos = photo_dir if photo_dir is not None else photo_directory(get_settings())
+    facts = _facts(session, order, photos)
+    owner = _owner_org_id(session, order)
+    facts = replace(
+        facts,
+        issuer=letterhead_for(
+            session,
+            snapshot_id=certificate.issuer_profile_id,
+            org_id=manufacturer_org_id(session),
+        ),
+        recipient=letterhead_for(
+            session, snapshot_id=certificate.recipient_profile_id, org_id=owner
+        ),
+        issued_at=certificate.issued_at,
+    )
+    return render_report(facts, qr_url=public_url + certificate_path(certificate.id))
+
+
+def _owner_org_id(session: Session, order: WorkOrder) -> int:
+    return session.get_one(Asset, order.asset_id).owner_org_id
 
 
 def _facts(session: Session, order: WorkOrder, photo_dir: Path) -> ReportFacts:
@@ -221,8 +263,14 @@ def _thumbnail(path: Path) -> bytes | None:
 def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
     """The service report as PDF bytes: what was done, signed, with the verification QR code."""
     pdf = FPDF(format="A4")
+    if facts.issued_at is not None:
+        pdf.set_creation_date(facts.issued_at)
     pdf.set_title(f"Service report {facts.number}")
+    if facts.issuer.legal_name:
+        pdf.set_author(latin1(facts.issuer.legal_name))
     pdf.add_page()
+    if facts.issuer.legal_name:
+        print_letterhead(pdf, facts.issuer, recipient=facts.recipient, recipient_label="Customer")
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 10, latin1(f"Service report {facts.number}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
@@ -231,7 +279,7 @@ def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
         ("Outcome", facts.outcome.replace("_", " ")),
         ("Equipment", f"{facts.asset}, serial {facts.serial}"),
         ("Site", facts.site),
-        ("Customer", facts.customer),
+        *([] if facts.recipient.legal_name else [("Customer", facts.customer)]),
         ("Engineer", facts.engineer),
         ("On site", _when(facts.on_site_at)),
         ("Completed", _when(facts.completed_at)),

@@ -296,3 +296,10 @@ class ServiceCertificate(Base):
     pdf: Mapped[bytes] = mapped_column(LargeBinary)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     anchor_request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("anchor_requests.id"))
+    # the letterheads printed on the report, as they were at issue
+    issuer_profile_id: Mapped[str | None] = mapped_column(
+        ForeignKey("company_profile_snapshots.id")
+    )
+    recipient_profile_id: Mapped[str | None] = mapped_column(
+        ForeignKey("company_profile_snapshots.id")
+    )

@@ -48,12 +48,16 @@ def set_tier_rules(db: Session, gold: str = "20000", platinum: str = "50000") ->
 
 
 def settled_statement(
-    db: Session, *, net_values: tuple[str, ...] = ("6000", "6000"), issue: bool = True
+    db: Session,
+    *,
+    net_values: tuple[str, ...] = ("6000", "6000"),
+    issue: bool = True,
+    maker: Organization | None = None,
 ) -> Settled:
     """A quarterly program settled for Q1 (approved and, by default, issued)."""
     distributor = make_distributor(db)
     partner = make_user(db, org=distributor)
-    product = make_product_model(db)
+    product = make_product_model(db, manufacturer=maker)
     program = make_program(db)
     for day, value in enumerate(net_values, start=1):
         add_pickup(

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import zlib
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
+from crm.models import Organization, OrgKind
 from ledger.models import AnchorRequest
+from partner_portal.models import RebateStatement
+from partner_portal.settlement import issue_statement
 from partner_portal.statement_pdf import render_statement, statement_facts, statement_qr_url
+from tests.crm.company_factories import first_page_png, give_profile
+from tests.crm.factories import make_org
 from tests.partner_portal.statement_factories import PUBLIC_URL, settled_statement
 
 
@@ -80,3 +88,68 @@ def test_a_negative_payout_is_called_a_clawback(db: Session) -> None:
     )
     assert r"Clawback \(owed by the distributor\)" in text
     assert "750.00 EUR" in text
+
+
+def _letterheaded(db: Session) -> tuple[RebateStatement, Organization]:
+    """A statement issued by a Munich manufacturer to a distributor with a VAT id."""
+    maker = make_org(db, kind=OrgKind.MANUFACTURER)
+    give_profile(db, maker)
+    settled = settled_statement(db, issue=False, maker=maker)
+    give_profile(
+        db,
+        settled.distributor,
+        legal_name="Froid Distribution SARL",
+        address="12 rue de la Paix\n75002 Paris\nFrance",
+        vat_id="FR40123456824",
+        logo_png=None,
+    )
+    statement = issue_statement(
+        db, actor=settled.finance, statement_id=settled.statement.id, public_url=PUBLIC_URL
+    )
+    return statement, maker
+
+
+def test_the_pdf_is_on_the_manufacturers_letterhead_with_both_vat_ids(db: Session) -> None:
+    statement, _ = _letterheaded(db)
+    pdf = statement.pdf or b""
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for expected in (
+        "Kältetechnik Nord GmbH",
+        "Leopoldstraße 12",
+        "80802 München",
+        "VAT ID DE811234567",
+        "HRB 234567",
+        "billing@kaeltetechnik.example",
+        "Statement for",
+        "Froid Distribution SARL",
+        "75002 Paris",
+        "VAT ID FR40123456824",
+        "Payment and terms",
+        "Kältetechnik Nord GmbH pays 240.00 EUR to Froid Distribution SARL",
+        "Payment within 30 days of the invoice date",
+    ):
+        assert expected in text, expected
+    assert PdfReader(io.BytesIO(pdf)).metadata.author == "Kältetechnik Nord GmbH"
+    page = first_page_png(pdf, "rebate-statement")
+    with Image.open(page) as image:  # the logo's blue is drawn at the top left
+        top_left = image.convert("RGB").crop((0, 0, image.width // 3, image.height // 8))
+        blue = sum(n for n, rgb in top_left.getcolors(1 << 24) or [] if rgb[2] > rgb[0] + 60)
+    assert blue > 200, page
+
+
+def test_a_statement_rendered_again_is_byte_identical_after_the_profile_changed(
+    db: Session,
+) -> None:
+    statement, maker = _letterheaded(db)
+    give_profile(db, maker, legal_name="Renamed AG", logo_png=None)
+    db.expire_all()
+    statement = db.get_one(RebateStatement, statement.id)
+    assert statement.anchor_request_id is not None
+    assert statement.issued_at is not None
+    again = render_statement(
+        statement_facts(db, statement),
+        qr_url=statement_qr_url(PUBLIC_URL, statement.anchor_request_id),
+        issued_at=statement.issued_at,
+    )
+    assert again == statement.pdf
+    assert hashlib.sha256(again).hexdigest() == statement.sha256

@@ -17,16 +17,20 @@ from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
 from core.errors import IllegalTransition
+from crm.company import manufacturer_org_id
+from crm.models import Asset, Organization
 from ledger.models import AnchorRequest
 from service_orders.certificates import (
     CERTIFICATE_KIND,
     issue_certificate,
     issue_missing_certificates,
+    render_issued_report,
 )
-from service_orders.models import WorkOrder
+from service_orders.models import ServiceCertificate, WorkOrder
 from service_orders.photos import add_photo
 from service_orders.schemas import ChecklistItem, PartUsed
 from service_orders.workorders import complete_work_order, transition, update_visit
+from tests.crm.company_factories import first_page_png, give_profile
 from tests.crm.factories import make_asset, make_org
 from tests.fieldcrm.conftest import Browser
 from tests.service_orders.workorder_factories import make_engineer, open_order, png, staff
@@ -70,7 +74,7 @@ def test_completed_order_gets_an_anchored_pdf_report(db: Session) -> None:
     assert order.number in text
     assert "Anna Customer" in text
     assert "Replaced the hydraulic filter" in text
-    assert re.search(rf"{PUBLIC_URL}/certificates/{certificate.id}", text.replace("\n", ""))
+    assert re.search(rf"{PUBLIC_URL}/certificates/{certificate.id}", re.sub(r"\s+", "", text))
     anchor = db.get(AnchorRequest, certificate.anchor_request_id)
     assert anchor is not None
     assert (anchor.sha256, anchor.kind) == (certificate.sha256, CERTIFICATE_KIND)
@@ -193,3 +197,46 @@ def test_the_report_shows_the_photos_as_thumbnails(db: Session, tmp_path: Path) 
         green += sum(n for n, rgb in colours if _near(rgb, PHOTO_RGB))
     # a 45 mm wide thumbnail at 40 dpi is about 70 × 50 pixels
     assert green > 2000, f"no photo drawn on {[p.name for p in pages]}"
+
+
+def _letterheaded_certificate(db: Session) -> tuple[ServiceCertificate, Organization]:
+    order = _completed(db)
+    maker = db.get_one(Organization, manufacturer_org_id(db))
+    give_profile(db, maker)
+    owner = db.get_one(Organization, db.get_one(Asset, order.asset_id).owner_org_id)
+    give_profile(
+        db,
+        owner,
+        legal_name="Klinikum Schwabing gGmbH",
+        address="Kölner Platz 1\n80804 München",
+        vat_id="",
+        logo_png=None,
+    )
+    return issue_certificate(db, work_order_id=order.id, public_url=PUBLIC_URL), maker
+
+
+def test_the_report_is_on_the_manufacturers_letterhead_for_the_customer(db: Session) -> None:
+    certificate, _ = _letterheaded_certificate(db)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(certificate.pdf)).pages)
+    for expected in (
+        "Kältetechnik Nord GmbH",
+        "Leopoldstraße 12",
+        "VAT ID DE811234567",
+        "+49 89 1234 5600",
+        "Klinikum Schwabing gGmbH",
+        "80804 München",
+    ):
+        assert expected in text, expected
+    first_page_png(certificate.pdf, "service-report")
+
+
+def test_a_report_rendered_again_is_byte_identical_after_the_profile_changed(
+    db: Session,
+) -> None:
+    certificate, maker = _letterheaded_certificate(db)
+    give_profile(db, maker, legal_name="Renamed AG", logo_png=None)
+    db.expire_all()
+    certificate = db.get_one(ServiceCertificate, certificate.id)
+    again = render_issued_report(db, certificate, public_url=PUBLIC_URL)
+    assert again == certificate.pdf
+    assert hashlib.sha256(again).hexdigest() == certificate.sha256
