@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
 from core.config import get_settings
 from core.db import SessionDep, utcnow
+from core.listing import PER_PAGE_CHOICES
 from core.web.deps import CurrentPrincipal, StaffPrincipal
-from telemetry.alerts.models import AlertStatus
-from telemetry.alerts.service import acknowledge_alert, clear_alert, list_alerts
+from telemetry.alerts.service import acknowledge_alert, clear_alert
 from telemetry.devices import provision_device, revoke_device
 from telemetry.queries import dead_letters as letters
+from telemetry.queries.alerts import alert_list_params, alert_page
 from telemetry.queries.devices import DeviceRow, device_overview
 from telemetry.queries.latest import latest_values
 from telemetry.queries.series import chart_series
+from telemetry.rules.models import RuleKind, Severity
 from telemetry.schemas import (
     AlertClear,
+    AlertListRead,
+    AlertPageRead,
     AlertRead,
     AssetLatestRead,
     DeadLetterCount,
@@ -36,6 +40,8 @@ router = APIRouter(prefix="/api/telemetry", tags=["telemetry"])
 _Responses = dict[int | str, dict[str, Any]]
 _NOT_VISIBLE: _Responses = {404: {"description": "No such record visible to the caller"}}
 _STAFF_ONLY: _Responses = {403: {"description": "Staff only"}}
+AlertStatusChoice = Literal["open", "acknowledged", "cleared", "all"]
+AlertSort = Literal["severity", "-severity", "opened", "-opened", "changed", "-changed"]
 _WRONG_STATE: _Responses = {409: {"description": "Not possible in the alert's current state"}}
 
 
@@ -116,13 +122,45 @@ def series(
 def alerts(
     session: SessionDep,
     principal: CurrentPrincipal,
-    status: Annotated[AlertStatus | None, Query(description="open includes acknowledged")] = None,
+    q: Annotated[
+        str, Query(max_length=200, description="Words in device key, serial, customer, message")
+    ] = "",
+    status: Annotated[
+        AlertStatusChoice | None, Query(description="Default: the active ones (open, acknowledged)")
+    ] = None,
+    severity: Severity | None = None,
+    kind: Annotated[RuleKind | None, Query(description="The kind of rule that raised it")] = None,
+    customer: Annotated[int | None, Query(description="Organization owning the asset")] = None,
+    metric: Annotated[str | None, Query(max_length=64, description="Metric key")] = None,
     asset_id: int | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[AlertRead]:
-    """Alerts on visible assets, newest first."""
-    rows = list_alerts(session, principal=principal, status=status, asset_id=asset_id, limit=limit)
-    return [AlertRead.model_validate(row) for row in rows]
+    sort: Annotated[
+        AlertSort, Query(description="severity: the worst first; a leading - reverses")
+    ] = "severity",
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(description="25, 50 or 100")] = PER_PAGE_CHOICES[0],
+) -> AlertPageRead:
+    """Alerts on the caller's visible assets (a customer's own), filtered, sorted and paged as
+    the staff alerts list."""
+    query = {
+        "q": q,
+        "status": status or "",
+        "severity": severity or "",
+        "kind": kind or "",
+        "customer": "" if customer is None else str(customer),
+        "metric": metric or "",
+        "asset": "" if asset_id is None else str(asset_id),
+        "sort": sort,
+        "page": str(page),
+        "per_page": str(per_page),
+    }
+    listing = alert_page(session, principal=principal, params=alert_list_params(query))
+    return AlertPageRead(
+        items=[AlertListRead.model_validate(row) for row in listing.rows],
+        total=listing.total,
+        page=listing.params.page,
+        per_page=listing.params.per_page,
+        pages=listing.pages,
+    )
 
 
 @router.post("/alerts/{alert_id}/acknowledge", responses={**_NOT_VISIBLE, **_WRONG_STATE})

@@ -95,6 +95,50 @@ class AlertRead(_Read):
     predicted_failure_at: datetime | None
 
 
+class AlertWorkOrderRead(_Read):
+    """The work order raised for an alert."""
+
+    number: str
+    status: str
+
+
+class AlertListRead(_Read):
+    """An alert as the alerts list shows it: with its metric's label, asset, site, customer
+    and the work order raised for it."""
+
+    id: int
+    asset_id: int
+    serial: str
+    site: str
+    customer_id: int
+    customer: str
+    device_key: str
+    metric_key: str
+    metric_label: str | None = Field(description="The product model's name of the metric")
+    kind: str
+    severity: str
+    status: str
+    message: str
+    value: float | None
+    opened_at: datetime
+    updated_at: datetime
+    acknowledged_at: datetime | None
+    cleared_at: datetime | None
+    clear_reason: str | None
+    predicted_failure_at: datetime | None
+    work_order: AlertWorkOrderRead | None
+
+
+class AlertPageRead(BaseModel):
+    """One page of alerts with the count of all that match."""
+
+    items: list[AlertListRead]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
 class AlertClear(BaseModel):
     """Why an alert is cleared by hand (kept in the audit log)."""
 

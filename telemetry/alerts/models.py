@@ -47,6 +47,16 @@ class ClearReason(StrEnum):
     SERVICE = "service"  # a service visit fixed the fault
 
 
+register_labels(
+    "clear_reason",
+    {
+        ClearReason.CONDITION: "back to normal",
+        ClearReason.MANUAL: "cleared by hand",
+        ClearReason.SERVICE: "fixed on a service visit",
+    },
+)
+
+
 class Alert(Base):
     """A condition a rule raised on a device; at most one active per device and rule."""
 

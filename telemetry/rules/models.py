@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
+from core.labels import register_labels
 
 
 class RuleKind(StrEnum):
@@ -36,6 +37,21 @@ class Severity(StrEnum):
     MAJOR = "major"
     CRITICAL = "critical"
 
+
+register_labels(
+    "rule_kind",
+    {
+        RuleKind.THRESHOLD: "Limit crossed",
+        RuleKind.DURATION: "Out of limits too long",
+        RuleKind.RATE_OF_CHANGE: "Changing too fast",
+        RuleKind.ANOMALY: "Unusual reading",
+        RuleKind.TREND: "Heading for a limit",
+    },
+)
+register_labels(
+    "severity",
+    {Severity.WARNING: "Warning", Severity.MAJOR: "Major", Severity.CRITICAL: "Critical"},
+)
 
 SEVERITY_RANK = {Severity.WARNING: 1, Severity.MAJOR: 2, Severity.CRITICAL: 3}
 SEVERITY_OF_RANK = {rank: severity for severity, rank in SEVERITY_RANK.items()}

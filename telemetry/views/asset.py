@@ -9,23 +9,27 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from core.auth.principal import Principal
 from core.db import SessionDep
-from core.errors import PermissionDenied
+from core.errors import InvalidInput, PermissionDenied
+from core.labels import label
 from core.web.deps import StaffPrincipal, get_principal
 from core.web.errors import LoginRequired
 from core.web.templating import is_htmx, render
+from crm.models import Asset, MetricDefinition
 from crm.service import get_asset
-from telemetry.alerts.models import AlertStatus
+from telemetry.alerts.models import Alert, AlertStatus
 from telemetry.alerts.service import acknowledge_alert, clear_alert, list_alerts
 from telemetry.devices import revoke_device
 from telemetry.health.service import current_health
 from telemetry.queries.devices import device_overview
 from telemetry.queries.latest import AssetLatest, latest_values
 from telemetry.queries.series import CHART_WINDOWS, DEFAULT_CHART_WINDOW
+from telemetry.views.alerts import ClearRefused, back_to_list, refused_on_list
 from telemetry.web import BrokerSync, OpenSession, SessionOpener, mqtt_topic
 
 router = APIRouter()
@@ -35,6 +39,8 @@ LIVE_INTERVAL_SECONDS = 2.0
 # A stream ends after ~5 minutes; EventSource reconnects, which re-checks the login.
 LIVE_TICKS = 150
 RECENT_CLEARED = 10
+# the alerts list's query string: the action returns to that list instead of the asset page
+_BackToList = Annotated[str | None, Form(max_length=2000)]
 
 
 @router.get("/staff/assets/{asset_id}", name="telemetry_asset")
@@ -60,9 +66,16 @@ def revoke(
 
 @router.post("/staff/alerts/{alert_id}/acknowledge", name="telemetry_acknowledge")
 def acknowledge(
-    alert_id: int, request: Request, session: SessionDep, principal: StaffPrincipal
+    alert_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: StaffPrincipal,
+    back: _BackToList = None,
 ) -> Response:
     alert = acknowledge_alert(session, actor=principal, alert_id=alert_id)
+    if back is not None:
+        done = f"Acknowledged: {_what(session, alert)}."
+        return back_to_list(request, session, principal, back=back, alert=alert, done=done)
     return _after_change(request, session, principal, alert.asset_id, block="alerts")
 
 
@@ -72,10 +85,20 @@ def clear(
     request: Request,
     session: SessionDep,
     principal: StaffPrincipal,
-    reason: Annotated[str, Form(max_length=500)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+    back: _BackToList = None,
 ) -> Response:
-    alert = clear_alert(session, actor=principal, alert_id=alert_id, reason=reason)
-    return _after_change(request, session, principal, alert.asset_id, block="alerts")
+    if back is None:
+        alert = clear_alert(session, actor=principal, alert_id=alert_id, reason=reason)
+        return _after_change(request, session, principal, alert.asset_id, block="alerts")
+    try:
+        with session.begin_nested():
+            alert = clear_alert(session, actor=principal, alert_id=alert_id, reason=reason)
+    except InvalidInput as exc:
+        refused = ClearRefused(alert_id, exc.message, reason)
+        return refused_on_list(request, session, principal, back=back, refused=refused)
+    done = f"Cleared: {_what(session, alert)}."
+    return back_to_list(request, session, principal, back=back, alert=alert, done=done)
 
 
 @router.get("/staff/assets/{asset_id}/live", name="telemetry_live")
@@ -134,6 +157,19 @@ def _after_change(
     if not is_htmx(request):
         return RedirectResponse(f"/staff/assets/{asset_id}", status_code=303)
     return render(request, _TEMPLATE, _page_context(session, principal, asset_id), block=block)
+
+
+def _what(session: Session, alert: Alert) -> str:
+    """ "Hydraulic pressure on SN-1": the alert in the words of the list."""
+    asset = session.get(Asset, alert.asset_id)
+    metric = session.scalar(
+        select(MetricDefinition.label).where(
+            MetricDefinition.product_model_id == (asset.product_model_id if asset else None),
+            MetricDefinition.key == alert.metric_key,
+        )
+    )
+    name = metric or label(alert.metric_key, "metric")
+    return f"{name} on {asset.serial}" if asset else name
 
 
 def _staff_of(request: Request, sessions: OpenSession) -> Principal:

@@ -137,7 +137,7 @@ def test_staff_acknowledge_and_clear_alerts(browser: Browser, db: Session) -> No
     log_in_as(browser, db, Role.DISPATCHER)
 
     listed = browser.get("/api/telemetry/alerts", params={"status": "open", "asset_id": r.asset.id})
-    assert [a["id"] for a in listed.json()] == [alert.id]
+    assert [a["id"] for a in listed.json()["items"]] == [alert.id]
     acked = browser.post(f"/api/telemetry/alerts/{alert.id}/acknowledge", headers=_csrf(browser))
     assert acked.json()["status"] == "acknowledged"
     cleared = browser.post(
@@ -152,7 +152,7 @@ def test_customer_sees_own_alerts_only(browser: Browser, db: Session) -> None:
     mine, theirs = make_reporting_asset(db), make_reporting_asset(db)
     own, other = add_alert(db, mine), add_alert(db, theirs)
     log_in_as(browser, db, Role.CUSTOMER, org=mine.owner)
-    ids = {a["id"] for a in browser.get("/api/telemetry/alerts").json()}
+    ids = {a["id"] for a in browser.get("/api/telemetry/alerts").json()["items"]}
     assert own.id in ids
     assert other.id not in ids
 
