@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     mail_from: str = "fieldcrm@localhost"
 
+    # a tile server for the maps, e.g. https://tiles.example.org/{z}/{x}/{y}.png ({s} may
+    # stand for a subdomain); unset = the offline base map cut from npm geodata at setup
+    map_tile_url: str = ""
+    map_attribution: str = ""
+
     session_max_age_hours: int = 12
     login_max_failures: int = 5
     login_window_minutes: int = 15
@@ -92,6 +97,12 @@ class Settings(BaseSettings):
             self.secret_key and self.secret_key.get_secret_value()
         ):
             raise ValueError("FIELDCRM_SECRET_KEY must be set in production")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_unusable_tile_url(self) -> Settings:
+        if self.map_tile_url:
+            map_tile_source(self.map_tile_url)
         return self
 
     @property
@@ -159,6 +170,24 @@ class Settings(BaseSettings):
             )
         password = quote(self.local_pg_password.get_secret_value(), safe="")
         return f"postgresql+psycopg://{LOCAL_DB_USER}:{password}@127.0.0.1:{self.pg_port}/{dbname}"
+
+
+def map_tile_source(tile_url: str) -> str:
+    """The CSP source (scheme, host, port) that serves the tiles of a tile URL template."""
+    parts = urlsplit(tile_url.replace("{s}", "s"))
+    host = tile_url.split("://", 1)[-1].split("/", 1)[0].rsplit("@", 1)[-1]
+    problem = ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problem = "is not an http(s) URL"
+    elif any(f"{{{name}}}" not in tile_url for name in "zxy"):
+        problem = "needs {z}, {x} and {y}"
+    elif "{s}" in host and not host.startswith("{s}."):
+        problem = "may use {s} only as the first part of the host"
+    elif not all(c.isalnum() or c in ".-:" for c in host.removeprefix("{s}.")):
+        problem = "has an unusable host"
+    if problem:
+        raise ValueError(f"FIELDCRM_MAP_TILE_URL {problem}: {tile_url!r}")
+    return f"{parts.scheme}://{host.replace('{s}', '*')}"
 
 
 def _as_psycopg_url(url: str) -> str:

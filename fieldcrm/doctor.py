@@ -16,6 +16,7 @@ _VENDOR_FILES = (
     "signature_pad/dist/signature_pad.umd.min.js",
     "solc/soljson.js",
     "@foundry-rs/anvil-linux-amd64/bin/anvil",
+    ".fieldcrm-basemap/basemap.json",
 )
 
 

@@ -5,17 +5,27 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.config import get_settings
+from core.config import get_settings, map_tile_source
 
+_IMG_SRC = "img-src 'self' data: blob:"
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    f"default-src 'self'; script-src 'self'; style-src 'self'; {_IMG_SRC}; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
     "object-src 'none'"
 )
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
+
+def content_security_policy(map_tile_url: str = "") -> str:
+    """The policy; a configured tile server may serve images, and nothing else."""
+    if not map_tile_url:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace(
+        _IMG_SRC, f"{_IMG_SRC} {map_tile_source(map_tile_url)}", 1
+    )
+
+
 _HEADERS = {
-    "content-security-policy": CONTENT_SECURITY_POLICY,
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
     "x-frame-options": "DENY",
@@ -33,8 +43,10 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        settings = get_settings()
         extra = dict(_HEADERS)
-        if get_settings().https:
+        extra["content-security-policy"] = content_security_policy(settings.map_tile_url)
+        if settings.https:
             extra["strict-transport-security"] = STRICT_TRANSPORT_SECURITY
 
         async def send_with_headers(message: Message) -> None:

@@ -29,6 +29,8 @@ _VENDOR_FILES = {
     "signature_pad.umd.min.js": "signature_pad/dist/signature_pad.umd.min.js",
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+    # cut from the npm geodata by `python -m core.basemap` at setup
+    "basemap.json": ".fieldcrm-basemap/basemap.json",
 }
 _LEAFLET_IMAGES = "leaflet/dist/images"
 # Domain packages whose own `static/` directory is served under /static/<package>/.

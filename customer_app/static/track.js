@@ -1,4 +1,5 @@
-// Where the engineer on the way is: a Leaflet map of the engineer and the site (no tiles: no CDN).
+// Where the engineer on the way is: a Leaflet map of the engineer and the site, over the base
+// layer of core/static/basemap.js (the deployment's tiles, or the offline base map).
 (function () {
   "use strict";
 
@@ -10,6 +11,9 @@
     var engineer = [number(element, "data-engineer-lat"), number(element, "data-engineer-lon")];
     var site = [number(element, "data-site-lat"), number(element, "data-site-lon")];
     var map = window.L.map(element, { zoomSnap: 0.25, attributionControl: false });
+    if (window.fieldcrmBaseLayer) {
+      window.fieldcrmBaseLayer(map, element);
+    }
     window.L.polyline([engineer, site], { color: "#5d6776", weight: 2, dashArray: "4 6" }).addTo(map);
     window.L.circleMarker(site, { radius: 9, color: "#1a7f37", fillOpacity: 0.8 })
       .bindTooltip("Your site").addTo(map);

@@ -1,5 +1,5 @@
 // Dispatch board: Leaflet map of assets (by health) and engineers (by status), live SLA clocks.
-// No tile layer by default: markers are drawn on a plain background, so it works offline.
+// The base layer (tiles, or the offline base map) comes from core/static/basemap.js.
 (function () {
   "use strict";
 
@@ -8,6 +8,9 @@
 
   function drawMap(element, board) {
     var map = window.L.map(element, { zoomSnap: 0.25, attributionControl: false });
+    if (window.fieldcrmBaseLayer) {
+      window.fieldcrmBaseLayer(map, element);
+    }
     var points = [];
     board.assets.forEach(function (a) {
       var marker = window.L.circleMarker([a.lat, a.lon], {
@@ -33,10 +36,13 @@
         radius: 12, color: q.late ? "#b42318" : "#b7791f", weight: 2, fill: false,
       }).bindTooltip(q.number + " waiting · " + q.title).addTo(map);
     });
+    board.queue.forEach(function (q) {
+      points.push([q.lat, q.lon]);
+    });
     if (points.length) {
-      map.fitBounds(window.L.latLngBounds(points).pad(0.15), { maxZoom: 13 });
+      map.fitBounds(window.L.latLngBounds(points), { padding: [28, 28], maxZoom: 12 });
     } else {
-      map.setView([48.14, 11.58], 5);
+      map.setView([48.14, 11.58], 8);
     }
     return map;
   }
@@ -60,7 +66,7 @@
       .then(function (board) {
         drawMap(element, board);
         state.textContent = board.assets.length + " assets, " + board.engineers.length +
-          " engineers, " + board.queue.length + " waiting (ringed). No background tiles offline.";
+          " engineers, " + board.queue.length + " waiting (ringed). The lists below hold the same.";
       })
       .catch(function (error) {
         state.textContent = "The map could not load (" + error.message + "); use the lists below.";
