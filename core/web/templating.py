@@ -18,6 +18,7 @@ from core.auth.roles import Role
 from core.labels import label
 from core.web.flash import flash_message, pop_flash
 from core.web.icons import ICONS, SPRITE_NAME, nav_icon
+from core.web.maps import map_base_attrs
 from core.web.static import vendor_url
 
 TEMPLATE_PACKAGES = (
@@ -87,6 +88,7 @@ def get_templates() -> Jinja2Blocks:
         lstrip_blocks=True,
     )
     env.globals["vendor_url"] = vendor_url
+    env.globals["map_base_attrs"] = map_base_attrs
     env.globals["icon_href"] = icon_href
     env.globals["nav_icon"] = nav_icon
     env.filters["label"] = label
