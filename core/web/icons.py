@@ -15,9 +15,9 @@ LUCIDE_ICONS = "lucide-static/icons"
 SPRITE_NAME = "icons.svg"
 _SVG_NS = "http://www.w3.org/2000/svg"
 
-# The header's entries, by URL; an entry without one shows its words only.
+# The header's entries, by URL; an entry without one shows its words only (Login, and the
+# engineer's, whose own bar at the bottom of the phone carries the icons).
 _NAV_ICONS = {
-    "/login": "log-in",
     "/staff": "layout-dashboard",
     "/staff/dispatch": "route",
     "/staff/devices": "cpu",
@@ -26,8 +26,6 @@ _NAV_ICONS = {
     "/staff/approvals": "list-checks",
     "/staff/satisfaction": "smile",
     "/staff/dead-letters": "mail-x",
-    "/engineer": "wrench",
-    "/engineer/history": "history",
     "/portal": "layout-dashboard",
     "/portal/documents": "file-text",
     "/portal/training": "graduation-cap",
@@ -48,6 +46,8 @@ _ACTION_ICONS = (
     "circle-alert",
     "circle-check",
     "download",
+    "file-text",
+    "history",
     "inbox",
     "log-out",
     "map",
@@ -57,6 +57,7 @@ _ACTION_ICONS = (
     "send",
     "shield-check",
     "upload",
+    "wrench",
     "x",
 )
 ICONS: tuple[str, ...] = tuple(sorted({*_NAV_ICONS.values(), *_ACTION_ICONS}))
