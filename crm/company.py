@@ -117,15 +117,21 @@ _TEXT_FIELDS = tuple(
 
 def manufacturer_org_id(session: Session) -> int:
     """The manufacturer whose documents these are (the first, if there were several)."""
-    org_id = session.scalar(
-        select(Organization.id)
-        .where(Organization.kind == OrgKind.MANUFACTURER)
-        .order_by(Organization.id)
-        .limit(1)
-    )
+    org_id = _manufacturer_or_none(session)
     if org_id is None:
         raise NotFound("No manufacturer organization is set up.", entity="organization")
     return org_id
+
+
+def email_signature(session: Session) -> str:
+    """The closing lines of the e-mails the product sends: the manufacturer's name, address
+    and contact; empty before a manufacturer exists."""
+    org_id = _manufacturer_or_none(session)
+    if org_id is None:
+        return ""
+    letterhead = letterhead_of(session, org_id)
+    lines = [letterhead.legal_name, *letterhead.address_lines, letterhead.contact]
+    return "-- \n" + "\n".join(line for line in lines if line)
 
 
 def letterhead_of(session: Session, org_id: int) -> Letterhead:
@@ -249,6 +255,15 @@ def letterhead_for(session: Session, *, snapshot_id: str | None, org_id: int) ->
     if snapshot_id is not None:
         return issued_letterhead(session, snapshot_id)
     return letterhead_of(session, org_id)
+
+
+def _manufacturer_or_none(session: Session) -> int | None:
+    return session.scalar(
+        select(Organization.id)
+        .where(Organization.kind == OrgKind.MANUFACTURER)
+        .order_by(Organization.id)
+        .limit(1)
+    )
 
 
 def _texts(record: CompanyProfile | CompanyProfileSnapshot) -> dict[str, str]:

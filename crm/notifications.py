@@ -14,6 +14,7 @@ from core.db import utcnow
 from core.errors import NotFound
 from core.mail import SmtpServer, send_mail
 from crm.capabilities import users_with_capability
+from crm.company import email_signature
 from crm.models import Capability, Notification, User
 
 logger = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ def email_pending(
         .with_for_update(of=Notification, skip_locked=True)
     ).all()
     sent = 0
+    signature = email_signature(session) if rows else ""
     for notification, email in rows:
         try:
             send_mail(
@@ -134,7 +136,9 @@ def email_pending(
                 sender=sender,
                 to=email,
                 subject=notification.title,
-                body=_email_body(notification, public_url),
+                body="\n\n".join(
+                    part for part in (_email_body(notification, public_url), signature) if part
+                ),
             )
         except (smtplib.SMTPException, OSError) as exc:
             logger.warning("Notification %s not e-mailed: %s", notification.id, exc)

@@ -38,6 +38,7 @@ from crm.service import (
     create_site,
     create_user,
 )
+from fieldcrm.demo_company import seed_company_profiles
 from fieldcrm.demo_engineers import ensure_demo_engineers
 from fieldcrm.demo_library import seed_library
 from fieldcrm.demo_places import TOWNS
@@ -178,6 +179,7 @@ def seed_demo(*, only_if_empty: bool = False) -> list[Login]:
         rng = random.Random(42)  # noqa: S311  # reproducible demo data, not secrets
         _create(session, rng)
         session.flush()
+        seed_company_profiles(session)  # before any document is issued: its letterhead
         seed_portal(session, rng, today=date.today())
         ensure_demo_engineers(session)
         seed_service_history(session, rng)

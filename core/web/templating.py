@@ -42,6 +42,7 @@ _NAV_BY_ROLE: dict[Role, list[tuple[str, str]]] = {
         ("Approvals", "/staff/approvals"),
         ("Satisfaction", "/staff/satisfaction"),
         ("Dead letters", "/staff/dead-letters"),
+        ("Company", "/staff/company"),
     ],
     Role.DISPATCHER: [
         ("Dashboard", "/staff"),

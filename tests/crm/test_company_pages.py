@@ -45,6 +45,14 @@ def _field_error(html: str, name: str) -> str:
     return match.group(1) if match else ""
 
 
+def test_administrators_reach_the_page_from_the_navigation(browser: Browser, db: Session) -> None:
+    _as(browser, db, Role.ADMIN)
+    assert f'href="{_PAGE}"' in browser.get("/staff").text
+    browser.cookies.clear()
+    _as(browser, db, Role.DISPATCHER)
+    assert f'href="{_PAGE}"' not in browser.get("/staff").text
+
+
 def test_an_administrator_sees_the_profile_with_its_limits(browser: Browser, db: Session) -> None:
     _as(browser, db, Role.ADMIN)
     page = browser.get(_PAGE)

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from core.config import Settings, get_settings
 from core.mail import SmtpServer, smtp_server
 from crm.capabilities import grant
-from crm.models import Capability, Notification, OrgKind, User
+from crm.company import manufacturer_org_id
+from crm.models import Capability, Notification, Organization, OrgKind, User
 from crm.notifications import (
     email_pending,
     list_for,
@@ -27,6 +28,7 @@ from crm.notifications import (
     notify_org,
     unread_count,
 )
+from tests.crm.company_factories import give_profile
 from tests.crm.factories import PASSWORD, make_org, make_user
 from tests.fieldcrm import conftest as app_fixtures
 from tests.fieldcrm.conftest import Browser
@@ -191,6 +193,26 @@ def test_pending_notifications_are_emailed_once(db: Session, mailbox: Mailbox) -
     assert "Go ahead." in body
     assert "https://crm.test/portal/x" in body
     assert db.scalars(select(Notification.emailed_at).where(Notification.user_id == me.id)).one()
+
+
+def test_an_email_closes_with_the_company_name_address_and_contact(
+    db: Session, mailbox: Mailbox
+) -> None:
+    me = _staff(db)
+    give_profile(db, db.get_one(Organization, manufacturer_org_id(db)))
+    notify(db, user_ids=[me.id], title="WO-000042 completed", body="Report attached.")
+    email_pending(
+        db, server=_server(mailbox), sender="crm@example.test", public_url="https://crm.test"
+    )
+    [message] = mailbox.to(me.email)
+    payload = message.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    body = payload.decode()
+    assert body.startswith("Report attached.")
+    assert body.rstrip().endswith(
+        "-- \nKältetechnik Nord GmbH\nLeopoldstraße 12\n80802 München\nGermany\n"
+        "+49 89 1234 5600  |  billing@kaeltetechnik.example  |  www.kaeltetechnik.example"
+    )
 
 
 def test_a_refused_delivery_stays_unsent_for_the_next_run(db: Session) -> None:
