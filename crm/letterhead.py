@@ -69,7 +69,7 @@ def print_terms(pdf: FPDF, title: str, paragraphs: Sequence[str]) -> None:
     pdf.set_font("Helvetica", "", 8.5)
     pdf.set_text_color(*_MUTED)
     for text in texts:
-        pdf.multi_cell(0, 4.2, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.2, latin1(text), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     pdf.set_text_color(0, 0, 0)
 
