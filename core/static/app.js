@@ -7,10 +7,12 @@ document.addEventListener("htmx:configRequest", function (event) {
 });
 
 // On a phone the sections scroll sideways in one row: keep the current one in view.
-document.addEventListener("DOMContentLoaded", function () {
+function showCurrentSection() {
   var nav = document.querySelector(".site-nav");
   var current = nav && nav.querySelector('[aria-current="page"]');
   if (current && nav.scrollWidth > nav.clientWidth) {
     nav.scrollLeft = current.offsetLeft - nav.offsetLeft - 16;
   }
-});
+}
+document.addEventListener("DOMContentLoaded", showCurrentSection);
+window.addEventListener("resize", showCurrentSection);
