@@ -19,6 +19,28 @@ _INK = (40, 40, 40)
 _MUTED = (95, 95, 95)
 
 
+class DocumentPDF(FPDF):
+    """An A4 document whose every page ends with the issuer's legal line and "page n of m"."""
+
+    def __init__(self, issuer: Letterhead, *, name: str) -> None:
+        super().__init__(format="A4")
+        ids = [issuer.legal_name, f"VAT ID {issuer.vat_id}" if issuer.vat_id else ""]
+        self._legal_line = latin1(
+            " \u00b7 ".join(part for part in [*ids, issuer.registration_id] if part)
+        )
+        self._name = latin1(name)
+        self.alias_nb_pages()
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("Helvetica", "", 7.5)
+        self.set_text_color(*_MUTED)
+        half = (self.w - self.l_margin - self.r_margin) / 2
+        self.cell(half + 30, 5, self._legal_line)
+        self.cell(half - 30, 5, f"{self._name} \u00b7 page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(0, 0, 0)
+
+
 def print_letterhead(
     pdf: FPDF,
     issuer: Letterhead,

@@ -11,7 +11,7 @@ from fpdf import FPDF
 
 from core.pdf import latin1
 from crm.company import Letterhead
-from crm.letterhead import print_letterhead, print_terms
+from crm.letterhead import DocumentPDF, print_letterhead, print_terms
 
 _WIDTHS = (70, 20, 32, 22, 36)
 
@@ -47,7 +47,7 @@ class QuoteFacts:
 def render_quote(facts: QuoteFacts) -> bytes:
     """The quote as PDF bytes; the same facts always give the same bytes (the creation date
     is the approval time)."""
-    pdf = FPDF(format="A4")
+    pdf = DocumentPDF(facts.issuer, name=f"Quote {facts.number}")
     pdf.set_creation_date(facts.approved_at)
     pdf.set_title(f"Quote {facts.number}")
     pdf.set_author(latin1(facts.issuer.legal_name))

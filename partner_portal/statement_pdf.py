@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.pdf import latin1
 from crm.company import Letterhead, letterhead_for, manufacturer_org_id
-from crm.letterhead import print_letterhead, print_terms
+from crm.letterhead import DocumentPDF, print_letterhead, print_terms
 from crm.models import ProductModel
 from ledger.qr import verify_path
 from partner_portal.models import (
@@ -138,7 +138,7 @@ def issuer_org_id(session: Session, models: Sequence[ProductModel]) -> int:
 
 def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime) -> bytes:
     """The statement as PDF bytes; deterministic for the same facts, URL and issue time."""
-    pdf = FPDF(format="A4")
+    pdf = DocumentPDF(facts.issuer, name=f"Rebate statement {facts.number}")
     pdf.set_creation_date(issued_at)
     pdf.set_title(f"Rebate statement {facts.number}")
     pdf.set_author(latin1(facts.issuer.legal_name))

@@ -26,7 +26,7 @@ from core.db import utcnow
 from core.errors import IllegalTransition, NotFound
 from core.pdf import latin1
 from crm.company import Letterhead, letterhead_for, manufacturer_org_id, snapshot_letterhead
-from crm.letterhead import print_letterhead
+from crm.letterhead import DocumentPDF, print_letterhead
 from crm.models import Asset, Organization, ProductModel, Site, User
 from ledger.service import request_anchor
 from service_orders.models import (
@@ -262,7 +262,7 @@ def _thumbnail(path: Path) -> bytes | None:
 
 def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
     """The service report as PDF bytes: what was done, signed, with the verification QR code."""
-    pdf = FPDF(format="A4")
+    pdf = DocumentPDF(facts.issuer, name=f"Service report {facts.number}")
     if facts.issued_at is not None:
         pdf.set_creation_date(facts.issued_at)
     pdf.set_title(f"Service report {facts.number}")
@@ -295,7 +295,7 @@ def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
     _section(pdf, "Notes", [facts.notes or "(none)"])
     _section(pdf, "Steps", [f"{_when(at)} {words}" for at, words in facts.steps] or ["(none)"])
     _photo_grid(pdf, facts.photos)
-    if pdf.get_y() > pdf.h - 75:  # signature and QR code stay together
+    if pdf.get_y() > pdf.h - 85:  # signature, QR code and its words stay on one page
         pdf.add_page()
     y = pdf.get_y() + 4
     if facts.signature_png:

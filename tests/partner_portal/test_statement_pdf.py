@@ -127,6 +127,9 @@ def test_the_pdf_is_on_the_manufacturers_letterhead_with_both_vat_ids(db: Sessio
         "Payment and terms",
         "Kältetechnik Nord GmbH pays 240.00 EUR to Froid Distribution SARL",
         "Payment within 30 days of the invoice date",
+        # every page's foot: the legal line and the page number
+        "Kältetechnik Nord GmbH · VAT ID DE811234567 · HRB 234567, Amtsgericht München",
+        "page 1 of 1",
     ):
         assert expected in text, expected
     assert PdfReader(io.BytesIO(pdf)).metadata.author == "Kältetechnik Nord GmbH"
