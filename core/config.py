@@ -8,7 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale, UnknownLocaleError
 from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -87,6 +89,11 @@ class Settings(BaseSettings):
     map_tile_url: str = ""
     map_attribution: str = ""
 
+    # how dates, times and numbers read where neither the user nor the organization chose
+    # (IANA zone, CLDR locale; docs/decisions.md "Time zones and locales")
+    default_time_zone: str = "Europe/Berlin"
+    default_locale: str = "en_GB"
+
     session_max_age_hours: int = 12
     login_max_failures: int = 5
     login_window_minutes: int = 15
@@ -103,6 +110,24 @@ class Settings(BaseSettings):
     def _refuse_unusable_tile_url(self) -> Settings:
         if self.map_tile_url:
             map_tile_source(self.map_tile_url)
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_unknown_zone_or_locale(self) -> Settings:
+        try:
+            ZoneInfo(self.default_time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"FIELDCRM_DEFAULT_TIME_ZONE: {self.default_time_zone!r} is not an IANA time "
+                "zone (for example Europe/Berlin)"
+            ) from exc
+        try:
+            Locale.parse(self.default_locale)
+        except (ValueError, UnknownLocaleError) as exc:
+            raise ValueError(
+                f"FIELDCRM_DEFAULT_LOCALE: {self.default_locale!r} is not a locale (for "
+                "example en_GB or de_DE)"
+            ) from exc
         return self
 
     @property

@@ -17,12 +17,14 @@ from core.auth.roles import Role
 from core.config import ConfigError
 from core.db import get_sessionmaker
 from core.errors import PermissionDenied
+from core.formatting import set_reader_source
 from core.web.csrf import CSRFMiddleware
 from core.web.deps import get_principal
 from core.web.errors import LoginRequired, install_error_handlers
 from core.web.security_headers import SecurityHeadersMiddleware
 from core.web.static import mount_static
 from core.web.templating import render
+from crm.preferences import reader_of_principal
 from fieldcrm.models import load_all_models
 from ledger.metrics import register_ledger_metrics
 from telemetry.metrics import register_telemetry_metrics
@@ -41,6 +43,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "ledger.routes",
     "ledger.views",
     "crm.notification_views",
+    "crm.preference_views",
     "partner_portal.routes",
     "partner_portal.views",
     "partner_portal.staff_views",
@@ -102,6 +105,7 @@ def create_app() -> FastAPI:
     app.add_middleware(CSRFMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
+    set_reader_source(reader_of_principal)
     mount_static(app)
     app.include_router(ops_router)
     register_telemetry_metrics()

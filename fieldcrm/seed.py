@@ -169,6 +169,11 @@ _LAST_NAMES = [
 ENGINEER_COUNT = len(_FIRST_NAMES)
 
 
+DEMO_TIME_ZONE, DEMO_LOCALE = "Europe/Berlin", "en_GB"
+# the second customer (login customer2) runs its plant from New York: 12-hour times, $ first
+_CUSTOMER_READERS = {1: ("America/New_York", "en_US")}
+
+
 def seed_demo(*, only_if_empty: bool = False) -> list[Login]:
     """Create the demo data in one transaction; return the logins (nothing new if present)."""
     with get_sessionmaker().begin() as session:
@@ -193,6 +198,7 @@ def _create(session: Session, rng: random.Random) -> None:
         actor=SYSTEM,
         data=OrganizationCreate(kind=OrgKind.MANUFACTURER, name="Nordwind Machinery"),
     )
+    maker.time_zone, maker.locale = DEMO_TIME_ZONE, DEMO_LOCALE
     for role, local, name, capabilities in _STAFF:
         user = _user(session, maker.id, role, local, name)
         for capability in capabilities:
@@ -235,6 +241,9 @@ def _create(session: Session, rng: random.Random) -> None:
             data=OrganizationCreate(
                 kind=OrgKind.CUSTOMER, name=name, distributor_id=distributors[distributor].id
             ),
+        )
+        customer.time_zone, customer.locale = _CUSTOMER_READERS.get(
+            index, (DEMO_TIME_ZONE, DEMO_LOCALE)
         )
         _user(
             session,
@@ -297,6 +306,7 @@ def _distributor(session: Session, index: int, name: str, region: str, tier: str
     org = create_organization(
         session, actor=SYSTEM, data=OrganizationCreate(kind=OrgKind.DISTRIBUTOR, name=name)
     )
+    org.time_zone, org.locale = DEMO_TIME_ZONE, DEMO_LOCALE
     session.add(DistributorProfile(org_id=org.id, tier=tier, region=region))
     suffix = "" if index == 0 else str(index + 1)
     admin = _user(

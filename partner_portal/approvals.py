@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from core.auth.principal import Principal
 from core.db import utcnow
 from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from core.formatting import default_reader, money_text, percent_text
 from crm.capabilities import has_capability
 from crm.models import Capability
 from crm.notifications import notify_capability
@@ -215,13 +216,15 @@ def inquiry_number(inquiry: Inquiry) -> str:
 
 def tell_approvers(session: Session, inquiry: Inquiry, pending: InquiryApproval) -> None:
     """Notify the holders of the pending step's capability (not who decided this round)."""
+    reader = default_reader()
     notify_capability(
         session,
         Capability(pending.approver_capability),
         title=f"{inquiry_number(inquiry)} waits for {pending.step_name}",
         body=(
-            f"{inquiry.subject}: {inquiry.total_value:,.2f} {inquiry.currency}, "
-            f"up to {inquiry.max_discount_pct:.2f} % off list."
+            # one text for every approver: in the installation's locale
+            f"{inquiry.subject}: {money_text(inquiry.total_value, inquiry.currency, reader)}, "
+            f"up to {percent_text(inquiry.max_discount_pct, reader, places=2)} off list."
         ),
         link=f"/staff/approvals/{inquiry.id}",
         exclude=decided_in_round(session, inquiry),

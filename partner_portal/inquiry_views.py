@@ -36,7 +36,6 @@ from partner_portal.inquiries import (
 )
 from partner_portal.library_web import ListForm, TextForm
 from partner_portal.models import Inquiry, InquiryKind, InquiryStatus
-from partner_portal.views.format import FORMATS
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,11 +57,6 @@ EVENT_LABELS = {
 STAFF_EVENTS = frozenset({"step_delegated", "step_escalated"})
 
 
-def at(moment: datetime | None) -> str:
-    """2026-12-03 18:40 UTC; a dash for nothing."""
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
-
-
 def duration(start: datetime, end: datetime) -> str:
     """How long from start to end, as a person says it: 3 d 4 h, 2 h 5 min, 12 min."""
     minutes = max(int((end - start).total_seconds() // 60), 0)
@@ -76,14 +70,12 @@ def duration(start: datetime, end: datetime) -> str:
 def inquiry_context(**values: Any) -> dict[str, Any]:
     """The formats and labels every inquiry page uses, with the page's own values."""
     return {
-        **FORMATS,
         "number": inquiry_number,
         "net_price": line_net_price,
         "discount": line_discount_pct,
         "event_labels": EVENT_LABELS,
         "staff_events": STAFF_EVENTS,
         "label": lambda value: str(value).replace("_", " "),
-        "at": at,
         "duration": duration,
         **values,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -13,6 +14,7 @@ from starlette.exceptions import HTTPException
 
 from core.auth.principal import Principal
 from core.db import SessionDep
+from core.formatting import reader_of
 from core.web.deps import StaffPrincipal
 from core.web.templating import render
 from partner_portal import library, training_views
@@ -54,14 +56,14 @@ class DocumentForm:
     audience_regions: TextForm = ""
     audience_distributor_ids: ListForm = None
 
-    def parse(self) -> library.DocumentIn:
+    def parse(self, zone: ZoneInfo) -> library.DocumentIn:
         return parse_form(
             library.DocumentIn,
             title=self.title, description=self.description, category=self.category,
             product_family=self.product_family or None,
             requires_acknowledgement=bool(self.requires_acknowledgement),
-            publish_at=form_datetime(self.publish_at, "publish_at"),
-            expires_at=form_datetime(self.expires_at, "expires_at"),
+            publish_at=form_datetime(self.publish_at, "publish_at", zone),
+            expires_at=form_datetime(self.expires_at, "expires_at", zone),
             **audience_fields(
                 self.audience_tiers, self.audience_regions, self.audience_distributor_ids
             ),
@@ -159,7 +161,7 @@ def create_document(
 ) -> Response:
     """A new document with its first file (multipart, sent by htmx with the CSRF header)."""
     library.require_library_manager(session, principal)
-    data = form.parse()
+    data = form.parse(reader_of(request).zone)
     document = with_upload(
         session,
         file,
@@ -188,7 +190,7 @@ def update_document(
 ) -> Response:
     """Change a document's metadata and audience."""
     library.require_library_manager(session, principal)
-    data = form.parse()
+    data = form.parse(reader_of(request).zone)
     library.update_document(session, actor=principal, document_id=document_id, data=data)
     session.commit()
     return see_other(request, f"/staff/partners/documents/{document_id}")

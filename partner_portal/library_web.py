@@ -4,9 +4,10 @@ upload with its rows, and the responses for files and redirects."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Form, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -83,15 +84,16 @@ def _problem(error: Any) -> str:
     return f"{field}: {str(error['msg']).removeprefix('Value error, ')}"
 
 
-def form_datetime(value: str, field: str) -> datetime | None:
-    """A datetime-local field, read as UTC; empty is None."""
+def form_datetime(value: str, field: str, zone: ZoneInfo) -> datetime | None:
+    """A datetime-local field, read in the reader's zone (the one the form says); empty is
+    None."""
     if not value.strip():
         return None
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError as exc:
         raise InvalidInput(f"{field}: use a date and time like 2026-03-01T09:00.") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
 def with_upload(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from core.db import SessionDep
+from core.formatting import reader_of
 from core.web.deps import StaffPrincipal
 from core.web.templating import render
 from partner_portal import library, training
@@ -112,7 +113,7 @@ def upload_video(
         training.VideoIn,
         title=title, description=description, product_family=product_family or None,
         duration_s=duration_s.strip() or None,
-        publish_at=form_datetime(publish_at, "publish_at"),
+        publish_at=form_datetime(publish_at, "publish_at", reader_of(request).zone),
         **audience_fields(audience_tiers, audience_regions, audience_distributor_ids),
     )  # fmt: skip
     with_upload(

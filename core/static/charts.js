@@ -10,7 +10,10 @@
 (function () {
   "use strict";
 
-  var TIME_ZONE = "UTC";
+  // the reader's zone and locale, written on <html> by the page (core/formatting.py)
+  var ROOT = document.documentElement;
+  var TIME_ZONE = ROOT.getAttribute("data-time-zone") || "UTC";
+  var LANG = ROOT.lang || "en";
   var HEIGHT = 220;
   var BLUE = "#0b6bcb";
   var KINDS = {
@@ -34,26 +37,55 @@
     },
   };
 
-  // Tick labels by tick spacing, 24-hour clock and day before month (uPlot's table layout):
-  // [spacing, label, label at a new year, new month, new day, new hour, new minute, new second, mode]
-  var TIME_TICKS = [
-    [3600 * 24 * 365, "{YYYY}", null, null, null, null, null, null, 1],
-    [3600 * 24 * 28, "{MMM}", "\n{YYYY}", null, null, null, null, null, 1],
-    [3600 * 24, "{D} {MMM}", "\n{YYYY}", null, null, null, null, null, 1],
-    [3600, "{HH}:{mm}", "\n{D} {MMM} {YYYY}", null, "\n{D} {MMM}", null, null, null, 1],
-    [60, "{HH}:{mm}", "\n{D} {MMM} {YYYY}", null, "\n{D} {MMM}", null, null, null, 1],
-    [1, "{HH}:{mm}:{ss}", "\n{D} {MMM} {YYYY}", null, "\n{D} {MMM}", null, null, null, 1],
-  ];
+  // Tick labels by tick spacing, in the reader's zone and locale (12- or 24-hour clock, month
+  // names and day order as the locale writes them); a tick that starts a new day (or year)
+  // names it on a second line. uPlot places the ticks by `tzDate` (local midnights and hours).
+  function formatter(options) {
+    return new Intl.DateTimeFormat(LANG, Object.assign({ timeZone: TIME_ZONE }, options));
+  }
+  var FORMATS = {
+    year: formatter({ year: "numeric" }),
+    month: formatter({ month: "short" }),
+    day: formatter({ day: "numeric", month: "short" }),
+    minutes: formatter({ hour: "numeric", minute: "2-digit" }),
+    seconds: formatter({ hour: "numeric", minute: "2-digit", second: "2-digit" }),
+    dayKey: formatter({ year: "numeric", month: "2-digit", day: "2-digit" }),
+  };
 
-  var timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || "en", {
-    timeZone: TIME_ZONE,
+  function timeTicks(u, splits, axisIdx, foundSpace, foundIncr) {
+    var previous = null;
+    return splits.map(function (ts) {
+      var when = new Date(ts * 1000);
+      var year = FORMATS.year.format(when);
+      var day = FORMATS.dayKey.format(when);
+      var label;
+      if (foundIncr >= 3600 * 24 * 365) {
+        label = year;
+      } else if (foundIncr >= 3600 * 24 * 28) {
+        label = FORMATS.month.format(when) + (previous === null || previous.year !== year ? "\n" + year : "");
+      } else if (foundIncr >= 3600 * 24) {
+        label = FORMATS.day.format(when) + (previous === null || previous.year !== year ? "\n" + year : "");
+      } else {
+        label =
+          (foundIncr >= 60 ? FORMATS.minutes : FORMATS.seconds).format(when) +
+          (previous === null || previous.day !== day ? "\n" + FORMATS.day.format(when) : "");
+      }
+      previous = { year: year, day: day };
+      return label;
+    });
+  }
+
+  var timeFormat = formatter({
     year: "numeric",
     month: "short",
     day: "numeric",
-    hour: "2-digit",
+    hour: "numeric",
     minute: "2-digit",
-    hourCycle: "h23",
+    timeZoneName: "short",
   });
+
+  // "Time (Berlin)": where the reader's clock is, in words; "Time (UTC)" only for UTC readers
+  var ZONE_WORDS = TIME_ZONE === "UTC" ? "UTC" : TIME_ZONE.split("/").pop().replace(/_/g, " ");
 
   // Width of an axis from its longest tick label as drawn, so no value is cut at the edge.
   function axisSize(u, values, axisIdx, cycleNum) {
@@ -69,9 +101,15 @@
     return Math.ceil(axis.ticks.size + axis.gap + text + 4);
   }
 
+  function numberTicks(u, splits) {
+    return splits.map(function (v) {
+      return v == null ? "" : v.toLocaleString(LANG, { maximumFractionDigits: 3 });
+    });
+  }
+
   function valueText(unit) {
     return function (u, v) {
-      return v == null ? "—" : v.toLocaleString(undefined, { maximumFractionDigits: 2 }) + " " + unit;
+      return v == null ? "—" : v.toLocaleString(LANG, { maximumFractionDigits: 2 }) + " " + unit;
     };
   }
 
@@ -91,12 +129,12 @@
         y: kind.range ? { range: kind.range } : {},
       },
       axes: [
-        { label: "Time (" + TIME_ZONE + ")", labelSize: 20, values: TIME_TICKS },
-        { label: unit, labelSize: 20, size: axisSize },
+        { label: "Time (" + ZONE_WORDS + ")", labelSize: 20, values: timeTicks },
+        { label: unit, labelSize: 20, size: axisSize, values: numberTicks },
       ],
       series: [
         {
-          label: TIME_ZONE,
+          label: "time",
           value: function (u, ts) {
             return ts == null ? "—" : timeFormat.format(new Date(ts * 1000));
           },

@@ -13,6 +13,7 @@ from core.auth.roles import Role
 from core.auth.sessions import resolve_session
 from core.db import SessionDep
 from core.errors import PermissionDenied
+from core.formatting import load_reader
 from core.web.errors import LoginRequired
 
 SESSION_COOKIE = "fieldcrm_session"
@@ -31,6 +32,7 @@ def get_principal(request: Request, session: SessionDep) -> Principal | None:
     token = request.cookies.get(SESSION_COOKIE)
     principal = resolve_session(session, token=token) if token else None
     request.state.principal = principal
+    request.state.reader = load_reader(session, principal)
     return principal
 
 

@@ -15,6 +15,7 @@ from starlette.responses import Response
 import core
 from core.auth.principal import Principal
 from core.auth.roles import Role
+from core.formatting import install_template_formats, reader_of
 from core.labels import label
 from core.web.flash import flash_message, pop_flash
 from core.web.icons import ICONS, SPRITE_NAME, nav_icon
@@ -93,6 +94,7 @@ def get_templates() -> Jinja2Blocks:
     env.globals["icon_href"] = icon_href
     env.globals["nav_icon"] = nav_icon
     env.filters["label"] = label
+    install_template_formats(env)
     # every template may call icon(name) without importing it
     macros = env.get_template("core/_icons.html").module
     env.globals["icon"] = macros.icon  # type: ignore[attr-defined]  # a macro: known at run time
@@ -140,6 +142,7 @@ def render(
         "request": request,
         "principal": principal,
         "csrf_token": getattr(request.state, "csrf_token", ""),
+        "reader": reader_of(request),
         "nav": nav,
         "current_nav": current_nav(nav, request.url.path),
         **(context or {}),

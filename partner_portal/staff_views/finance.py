@@ -15,7 +15,6 @@ from core.web.templating import render
 from partner_portal.models import StatementStatus
 from partner_portal.settlement import StatementRow, list_statements
 from partner_portal.statement_pdf import statement_number
-from partner_portal.views.format import FORMATS
 
 router = APIRouter()
 
@@ -74,6 +73,5 @@ def finance_page(request: Request, session: SessionDep, principal: StaffPrincipa
             "number": statement_number,
             "show_distributor": True,
             "link_base": "/staff/partners/statements/",
-            **FORMATS,
         },
     )

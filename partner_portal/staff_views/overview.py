@@ -17,7 +17,6 @@ from core.web.templating import render
 from crm.models import Organization, OrgKind
 from partner_portal.dashboard import DEFAULT_CURRENCY
 from partner_portal.models import DistributorProfile, PickupLine, Tier, TierRule
-from partner_portal.views.format import FORMATS
 
 router = APIRouter()
 
@@ -68,5 +67,5 @@ def overview_page(request: Request, session: SessionDep, principal: StaffPrincip
     return render(
         request,
         "partner_portal/staff/overview.html",
-        {"rows": rows, "currency": currency, **FORMATS},
+        {"rows": rows, "currency": currency},
     )

@@ -27,7 +27,6 @@ from partner_portal.programs import (
 )
 from partner_portal.settlement import list_statements, period_label, settle
 from partner_portal.statement_pdf import statement_number
-from partner_portal.views.format import FORMATS
 
 router = APIRouter()
 
@@ -130,7 +129,6 @@ def program_context(
         "status_order": [status.value for status in StatementStatus],
         "period_label": lambda start: period_label(PeriodKind(program.period_kind), start),
         "number": statement_number,
-        **FORMATS,
     }
 
 

@@ -25,7 +25,6 @@ from partner_portal.settlement import (
     mark_paid,
 )
 from partner_portal.statement_pdf import statement_number
-from partner_portal.views.format import FORMATS
 from partner_portal.views.statements import pdf_response, statement_context
 
 router = APIRouter()
@@ -53,7 +52,6 @@ def statements_page(
             "number": statement_number,
             "show_distributor": True,
             "link_base": "/staff/partners/statements/",
-            **FORMATS,
         },
     )
 

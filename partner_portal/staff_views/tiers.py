@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import SessionDep
+from core.formatting import date_text, reader_of
 from core.web.deps import StaffPrincipal
 from core.web.templating import is_htmx, render
 from crm.models import Organization
@@ -23,7 +24,6 @@ from partner_portal.tiers import (
     set_tier,
     tier_history,
 )
-from partner_portal.views.format import FORMATS
 
 router = APIRouter()
 
@@ -43,7 +43,6 @@ def tiers_context(session: Session, *, message: str = "") -> dict[str, Any]:
         "tiers": list(Tier),
         "review_date": last_quarter_end(date.today()),
         "message": message,
-        **FORMATS,
     }
 
 
@@ -69,8 +68,8 @@ def run_review(
     result = review_tiers(session, actor=principal, period_end=period_end)
     session.commit()
     message = (
-        f"Review of {period_end.isoformat()}: {result.promoted} promoted, {result.demoted} "
-        f"demoted, {result.unchanged} unchanged, {result.skipped} reviewed before."
+        f"Review of {date_text(period_end, reader_of(request))}: {result.promoted} promoted, "
+        f"{result.demoted} demoted, {result.unchanged} unchanged, {result.skipped} reviewed before."
     )
     return _after(request, session, message)
 

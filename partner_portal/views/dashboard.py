@@ -11,7 +11,6 @@ from core.db import SessionDep
 from core.web.templating import render
 from crm.views import DistributorPrincipal
 from partner_portal.dashboard import chart_data, distributor_dashboard
-from partner_portal.views.format import FORMATS
 
 router = APIRouter()
 
@@ -26,5 +25,5 @@ def dashboard_page(
     return render(
         request,
         "partner_portal/dashboard/index.html",
-        {"d": figures, "chart": chart_data(figures), **FORMATS},
+        {"d": figures, "chart": chart_data(figures)},
     )

@@ -19,7 +19,6 @@ from crm.views import DistributorPrincipal
 from partner_portal.models import PickupLine
 from partner_portal.pickup_rows import CSV_COLUMNS
 from partner_portal.pickups import MAX_LINES, ImportResult, import_pickups_csv, pickups_template
-from partner_portal.views.format import FORMATS
 
 router = APIRouter()
 
@@ -104,7 +103,7 @@ def pickups_page(
     context = pickup_page(session, org_id=principal.org_id, f=f, page=page)
     if imported is not None:
         context["result"] = ImportResult(imported)
-    return render(request, TEMPLATE, {**context, "columns": CSV_COLUMNS, **FORMATS})
+    return render(request, TEMPLATE, {**context, "columns": CSV_COLUMNS})
 
 
 @router.get("/portal/pickups/template.csv", name="portal_pickups_template")
@@ -146,7 +145,6 @@ async def upload_csv(
         "filename": file.filename or "the file",
         **pickup_page(session, org_id=principal.org_id, f=PickupFilter(), page=1),
         "columns": CSV_COLUMNS,
-        **FORMATS,
     }
     # htmx swaps only the upload card: the list and its filters stay as they were
     block = "upload" if is_htmx(request) else None

@@ -21,7 +21,6 @@ from ledger.qr import anchor_badge
 from partner_portal.models import RebateProgram, RebateStatement, RebateStatementLine
 from partner_portal.settlement import get_statement, list_statements
 from partner_portal.statement_pdf import payout_label, statement_number
-from partner_portal.views.format import FORMATS
 
 router = APIRouter()
 
@@ -49,7 +48,6 @@ def statement_context(session: Session, principal: Principal, statement_id: int)
         "lines": lines,
         "badge": badge,
         "payout_label": payout_label,
-        **FORMATS,
     }
 
 
@@ -76,7 +74,7 @@ def statements_page(
     return render(
         request,
         "partner_portal/statements/list.html",
-        {"rows": rows, "number": statement_number, **FORMATS},
+        {"rows": rows, "number": statement_number},
     )
 
 

@@ -161,7 +161,11 @@
               at: new Date(position.timestamp).toISOString(),
             }),
           }).then(function (response) {
-            state.textContent = response.ok ? "shared " + new Date().toLocaleTimeString() : "not shared";
+            state.textContent = response.ok ? "shared " + new Date().toLocaleTimeString(document.documentElement.lang || "en", {
+                    timeZone: document.documentElement.getAttribute("data-time-zone") || "UTC",
+                    hour: "numeric",
+                    minute: "2-digit",
+                  }) : "not shared";
           });
         },
         function () {

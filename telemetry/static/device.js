@@ -2,8 +2,31 @@
 (function () {
   "use strict";
 
+  // in the reader's zone and locale, as the server wrote them (core/formatting.py)
+  var ROOT = document.documentElement;
+  var LANG = ROOT.lang || "en";
+  var clock = new Intl.DateTimeFormat(LANG, {
+    timeZone: ROOT.getAttribute("data-time-zone") || "UTC",
+    hour: "numeric",
+    minute: "2-digit",
+    second: "2-digit",
+    timeZoneName: "short",
+  });
+  var relative = new Intl.RelativeTimeFormat(LANG, { numeric: "auto", style: "short" });
+
   function formatTime(iso) {
-    return iso ? iso.slice(11, 19) + " UTC" : "no data";
+    return iso ? clock.format(new Date(iso)) : "no data";
+  }
+
+  function ago(iso) {
+    var seconds = Math.round((Date.parse(iso) - Date.now()) / 1000);
+    var units = [["day", 86400], ["hour", 3600], ["minute", 60]];
+    for (var i = 0; i < units.length; i++) {
+      if (Math.abs(seconds) >= units[i][1]) {
+        return relative.format(Math.round(seconds / units[i][1]), units[i][0]);
+      }
+    }
+    return relative.format(seconds, "second");
   }
 
   function showLatest(data) {
@@ -13,7 +36,9 @@
         return;
       }
       item.className = "metric zone-" + v.zone;
-      item.querySelector(".value").textContent = v.value === null ? "—" : v.value.toFixed(2);
+      item.querySelector(".value").textContent = v.value === null
+          ? "—"
+          : v.value.toLocaleString(LANG, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
       var time = item.querySelector(".metric-ts");
       time.textContent = formatTime(v.ts);
       if (v.ts) {
@@ -22,7 +47,7 @@
     });
     var seen = document.getElementById("last-seen");
     if (seen && data.last_seen) {
-      seen.textContent = data.last_seen.slice(0, 19).replace("T", " ") + " UTC";
+      seen.textContent = ago(data.last_seen);
     }
   }
 

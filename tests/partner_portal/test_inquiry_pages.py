@@ -35,7 +35,7 @@ def test_a_distributor_submits_a_quote_request_from_the_form(browser: Browser, d
     form = browser.get("/portal/inquiries/new?kind=quote_request")
     assert form.status_code == 200
     assert re.search(rf'<option value="{unpriced.id}"[^>]* disabled', form.text)
-    assert "1,000.00 EUR" in form.text
+    assert "€1,000.00" in form.text
     assert 'name="product_model_id"' in browser.get("/portal/inquiries/line", headers=HTMX).text
 
     response = browser.post(
@@ -58,7 +58,7 @@ def test_a_distributor_submits_a_quote_request_from_the_form(browser: Browser, d
     assert response.headers["HX-Redirect"] == f"/portal/inquiries/{inquiry.id}"
     page = browser.get(f"/portal/inquiries/{inquiry.id}")
     assert f"Q-{inquiry.id:06d}" in page.text
-    assert "2,625.00 EUR" in page.text
+    assert "€2,625.00" in page.text
     assert "Sales manager discount approval" in page.text
     assert "Hospital chillers" in browser.get("/portal/inquiries").text
 

@@ -3,6 +3,9 @@ downloading, streaming with ranges, and staff publishing."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -223,7 +226,8 @@ def test_staff_edit_metadata_and_audience(browser: Browser, db: Session) -> None
     assert document.title == "Price list 2027"
     assert document.audience_distributor_ids == [other.org.id]
     assert document.expires_at is not None
-    assert document.expires_at.year == 2099
+    # the form's time is the reader's: midnight in Berlin, the installation's zone
+    assert document.expires_at == datetime(2099, 1, 1, tzinfo=ZoneInfo("Europe/Berlin"))
 
 
 def test_staff_upload_a_training_video_and_see_completion(browser: Browser, db: Session) -> None:

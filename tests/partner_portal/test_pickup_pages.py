@@ -97,4 +97,4 @@ def test_a_successful_import_redirects_to_the_fresh_list(browser: Browser, db: S
     assert stored.status_code == 204
     listing = browser.get(stored.headers["hx-redirect"]).text
     assert "Imported 1 line." in _upload_section(listing)
-    assert "90.00 EUR" in listing
+    assert "€90.00" in listing

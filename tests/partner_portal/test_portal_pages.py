@@ -49,7 +49,7 @@ def test_the_dashboard_is_the_distributors_landing_page(browser: Browser, db: Se
     assert page.status_code == 200
     _phone_ready(page.text)
     assert distributor.name in page.text
-    assert "1,234.50 EUR" in page.text
+    assert "€1,234.50" in page.text
     assert 'href="/portal/equipment"' in page.text
     assert "/static/partner_portal/rebates_chart.js" in page.text
     assert 'class="rebate-chart" data-chart="{&#34;currency&#34;: &#34;EUR&#34;' in page.text
@@ -66,7 +66,7 @@ def test_pickups_list_filter_upload_and_template(browser: Browser, db: Session) 
     listing = browser.get("/portal/pickups", params={"date_from": "2026-01-01"})
     assert listing.status_code == 200
     _phone_ready(listing.text)
-    assert "100.00 EUR" in listing.text
+    assert "€100.00" in listing.text
     assert "No pickups match" in browser.get("/portal/pickups", params={"product": "nope"}).text
     template = browser.get("/portal/pickups/template.csv")
     assert template.text.startswith("picked_on,product_code,quantity,net_value,currency")
@@ -110,7 +110,7 @@ def test_statement_list_detail_and_pdf_for_the_owner(browser: Browser, db: Sessi
     assert detail.status_code == 200
     _phone_ready(detail.text)
     assert f"/verify/{settled.statement.anchor_request_id}" in detail.text
-    assert "240.00 EUR" in detail.text
+    assert "€240.00" in detail.text
 
     pdf = browser.get(f"/portal/statements/{settled.statement.id}/pdf")
     assert pdf.status_code == 200
