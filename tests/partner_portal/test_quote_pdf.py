@@ -10,15 +10,17 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from crm.company import manufacturer_org_id
-from crm.models import Capability, Organization, OrgKind
+from crm.models import Capability, Organization, OrgKind, User
 from partner_portal.approvals import Decision
 from partner_portal.inquiries import decide_inquiry, quote_facts
 from partner_portal.models import Inquiry
 from partner_portal.quote_pdf import render_quote
 from tests.crm.company_factories import first_page_png, give_profile
 from tests.crm.factories import make_org, principal_of
+from tests.fieldcrm.conftest import Browser
 from tests.partner_portal.inquiry_factories import (
     line,
+    log_in,
     make_partner,
     make_priced_product,
     make_staff,
@@ -27,7 +29,7 @@ from tests.partner_portal.inquiry_factories import (
 )
 
 
-def _approved_quote(db: Session) -> tuple[Inquiry, Organization]:
+def _approved_quote(db: Session) -> tuple[Inquiry, Organization, User]:
     make_org(db, kind=OrgKind.MANUFACTURER)
     maker = db.get_one(Organization, manufacturer_org_id(db))
     profile = give_profile(db, maker)
@@ -50,13 +52,13 @@ def _approved_quote(db: Session) -> tuple[Inquiry, Organization]:
         decision=Decision.APPROVE,
         comment="",
     )
-    return inquiry, maker
+    return inquiry, maker, partner
 
 
 def test_the_quote_is_on_the_letterhead_for_the_distributor_with_its_validity(
     db: Session,
 ) -> None:
-    inquiry, _ = _approved_quote(db)
+    inquiry, _, _ = _approved_quote(db)
     assert inquiry.quote_pdf is not None
     assert inquiry.decided_at is not None
     valid_until = inquiry.decided_at.astimezone(UTC).date() + timedelta(days=45)
@@ -81,8 +83,16 @@ def test_the_quote_is_on_the_letterhead_for_the_distributor_with_its_validity(
 def test_a_quote_rendered_again_is_byte_identical_after_the_profile_changed(
     db: Session,
 ) -> None:
-    inquiry, maker = _approved_quote(db)
+    inquiry, maker, _ = _approved_quote(db)
     give_profile(db, maker, legal_name="Renamed AG", terms="New terms", logo_png=None)
     db.expire_all()
     inquiry = db.get_one(Inquiry, inquiry.id)
     assert render_quote(quote_facts(db, inquiry)) == inquiry.quote_pdf
+
+
+def test_the_distributor_reads_until_when_the_quote_holds(browser: Browser, db: Session) -> None:
+    inquiry, _, partner = _approved_quote(db)
+    assert inquiry.quote_valid_until is not None
+    log_in(browser, partner)
+    page = browser.get(f"/portal/inquiries/{inquiry.id}").text
+    assert f'it is valid until <time datetime="{inquiry.quote_valid_until.isoformat()}">' in page
