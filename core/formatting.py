@@ -290,12 +290,17 @@ _ZONE_REGIONS = (
 )
 
 
+def locale_name(code: str) -> str:
+    """English (United Kingdom)."""
+    return Locale.parse(code).get_display_name("en") or code
+
+
 def locale_choices(example: datetime) -> list[tuple[str, str]]:
     """(code, "English (United Kingdom): 4 Dec 2026, 18:52 · €1,234.50") for each locale."""
     choices = []
     for code in LOCALES:
         sample = Reader(time_zone="UTC", locale=code)
-        name = Locale.parse(code).get_display_name("en") or code
+        name = locale_name(code)
         shown = datetime_text(example, sample, zone=False)
         choices.append((code, f"{name}: {shown} · {money_text(1234.5, 'EUR', sample)}"))
     return choices

@@ -15,6 +15,7 @@ from core.formatting import (
     is_locale,
     is_time_zone,
     locale_choices,
+    locale_name,
     reader_of,
     time_zone_groups,
 )
@@ -80,6 +81,7 @@ def _page(request: Request, session: SessionDep, principal: CurrentPrincipal,
         _PAGE,
         {
             "organization": organization,
+            "organization_locale": locale_name(organization.locale),
             "zone_groups": time_zone_groups(),
             "locales": locale_choices(utcnow()),
             "now": utcnow(),

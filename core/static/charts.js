@@ -129,7 +129,8 @@
         y: kind.range ? { range: kind.range } : {},
       },
       axes: [
-        { label: "Time (" + ZONE_WORDS + ")", labelSize: 20, values: timeTicks },
+        // room for the widest label ("12:00 AM") between ticks
+        { label: "Time (" + ZONE_WORDS + ")", labelSize: 20, values: timeTicks, space: 72 },
         { label: unit, labelSize: 20, size: axisSize, values: numberTicks },
       ],
       series: [

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from core.auth.principal import SYSTEM
 from core.db import utcnow
+from core.formatting import Reader, datetime_text
 from crm.models import User
 from service_orders.dispatch import dispatch
 from service_orders.intake import consume_alerts
@@ -95,7 +96,8 @@ def test_predictive_job_is_on_time_and_fixing_it_clears_the_alert(
 
     log_in(laptop, "customer", then="/customer")
     laptop.goto(f"/customer/service/{order.work_order_id}")
-    expect(laptop.locator("dl.facts")).to_contain_text(f"{order.respond_by:%Y-%m-%d %H:%M} UTC")
+    berlin = Reader(time_zone="Europe/Berlin", locale="en_GB")  # the demo customer's
+    expect(laptop.locator("dl.facts")).to_contain_text(datetime_text(order.respond_by, berlin))
     laptop.goto(f"/customer/devices/{order.asset_id}")
     expect(laptop.locator("dt:text-is('Open alerts') + dd")).to_have_text("1")
 
