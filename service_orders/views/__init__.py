@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-import service_orders.alert_follow_ups  # noqa: F401  (the alerts list shows work orders)
+import service_orders.alert_follow_ups
 import service_orders.labels  # noqa: F401  (registers the words the pages use)
 from service_orders.views import board, engineer, history, visit
 
