@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from PIL import Image, UnidentifiedImageError
@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 from core.auth.principal import Principal
 from core.auth.roles import Role
 from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.formatting import Reader, default_reader, resolve_reader
 from crm.audit import CREATE, UPDATE, record_change
 from crm.models import CompanyProfile, CompanyProfileSnapshot, Organization, OrgKind
+from crm.preferences import reader_of_org
 from crm.schemas import normalise_email
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
@@ -94,6 +96,8 @@ class Letterhead:
     website: str = ""
     terms: str = ""
     logo_png: bytes | None = None
+    # how this organization reads dates, times and amounts (as a document's recipient)
+    reader: Reader = field(default_factory=default_reader)
 
     @property
     def address_lines(self) -> list[str]:
@@ -137,12 +141,13 @@ def email_signature(session: Session) -> str:
 def letterhead_of(session: Session, org_id: int) -> Letterhead:
     """The organization's profile as it is now; without one, its name alone."""
     profile = session.get(CompanyProfile, org_id)
+    reader = reader_of_org(session, org_id=org_id)
     if profile is not None:
-        return Letterhead(**_texts(profile), logo_png=profile.logo_png)
+        return Letterhead(**_texts(profile), logo_png=profile.logo_png, reader=reader)
     org = session.get(Organization, org_id)
     if org is None:
         raise NotFound(f"No organization {org_id}.", entity="organization")
-    return Letterhead(legal_name=org.name)
+    return Letterhead(legal_name=org.name, reader=reader)
 
 
 def quote_valid_days(session: Session, org_id: int) -> int:
@@ -193,7 +198,7 @@ def update_company_profile(
         before=before,
         after=_audited(profile),
     )
-    return Letterhead(**_texts(profile), logo_png=profile.logo_png)
+    return letterhead_of(session, org_id)
 
 
 def prepare_logo(raw: bytes) -> bytes:
@@ -230,15 +235,20 @@ def snapshot_letterhead(session: Session, org_id: int) -> str:
     """The id of an unchanged copy of the organization's letterhead as it is now; the same
     content is stored once (the id is its SHA-256)."""
     letterhead = letterhead_of(session, org_id)
-    fields = asdict(letterhead)
-    logo = fields.pop("logo_png")
-    content = {**fields, "logo_sha256": hashlib.sha256(logo).hexdigest() if logo else None}
+    fields = {name: getattr(letterhead, name) for name in _TEXT_FIELDS}
+    logo = letterhead.logo_png
+    reading = {"time_zone": letterhead.reader.time_zone, "locale": letterhead.reader.locale}
+    content = {
+        **fields,
+        **reading,
+        "logo_sha256": hashlib.sha256(logo).hexdigest() if logo else None,
+    }
     snapshot_id = hashlib.sha256(
         json.dumps({"org_id": org_id, **content}, sort_keys=True).encode()
     ).hexdigest()
     session.execute(
         insert(CompanyProfileSnapshot)
-        .values(id=snapshot_id, org_id=org_id, logo_png=logo, **fields)
+        .values(id=snapshot_id, org_id=org_id, logo_png=logo, **fields, **reading)
         .on_conflict_do_nothing(index_elements=["id"])
     )
     return snapshot_id
@@ -247,7 +257,8 @@ def snapshot_letterhead(session: Session, org_id: int) -> str:
 def issued_letterhead(session: Session, snapshot_id: str) -> Letterhead:
     """The letterhead a document printed."""
     snapshot = session.get_one(CompanyProfileSnapshot, snapshot_id)
-    return Letterhead(**_texts(snapshot), logo_png=snapshot.logo_png)
+    reader = resolve_reader((snapshot.time_zone, snapshot.locale))
+    return Letterhead(**_texts(snapshot), logo_png=snapshot.logo_png, reader=reader)
 
 
 def letterhead_for(session: Session, *, snapshot_id: str | None, org_id: int) -> Letterhead:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from fpdf import FPDF
 from PIL import Image
 
-from core.pdf import latin1
+from core.pdf import printable, unicode_font_files
 from crm.company import Letterhead
 
 LOGO_HEIGHT_MM = 18.0
@@ -17,6 +17,7 @@ LOGO_MAX_WIDTH_MM = 60.0
 _RIGHT_BLOCK_X = 105.0
 _INK = (40, 40, 40)
 _MUTED = (95, 95, 95)
+FONT = "DocumentSans"  # registered on every DocumentPDF (core/pdf.py)
 
 
 class DocumentPDF(FPDF):
@@ -24,16 +25,18 @@ class DocumentPDF(FPDF):
 
     def __init__(self, issuer: Letterhead, *, name: str) -> None:
         super().__init__(format="A4")
+        for style, path in unicode_font_files().items():
+            self.add_font(FONT, style, str(path))
         ids = [issuer.legal_name, f"VAT ID {issuer.vat_id}" if issuer.vat_id else ""]
-        self._legal_line = latin1(
+        self._legal_line = printable(
             " \u00b7 ".join(part for part in [*ids, issuer.registration_id] if part)
         )
-        self._name = latin1(name)
+        self._name = printable(name)
         self.alias_nb_pages()
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("Helvetica", "", 7.5)
+        self.set_font(FONT, "", 7.5)
         self.set_text_color(*_MUTED)
         half = (self.w - self.l_margin - self.r_margin) / 2
         self.cell(half + 30, 5, self._legal_line)
@@ -58,19 +61,19 @@ def print_letterhead(
         logo_bottom = top + height
     else:  # no logo: the name is the mark
         pdf.set_xy(pdf.l_margin, top)
-        pdf.set_font("Helvetica", "B", 16)
+        pdf.set_font(FONT, "B", 16)
         pdf.set_text_color(*_INK)
-        pdf.multi_cell(_RIGHT_BLOCK_X - pdf.l_margin - 5, 8, latin1(issuer.legal_name))
+        pdf.multi_cell(_RIGHT_BLOCK_X - pdf.l_margin - 5, 8, printable(issuer.legal_name))
         logo_bottom = pdf.get_y()
     pdf.set_xy(_RIGHT_BLOCK_X, top)
     block_width = pdf.w - pdf.r_margin - _RIGHT_BLOCK_X
-    pdf.set_font("Helvetica", "B", 10)
+    pdf.set_font(FONT, "B", 10)
     pdf.set_text_color(*_INK)
-    pdf.multi_cell(block_width, 5, latin1(issuer.legal_name), align="R", new_x="LEFT")
-    pdf.set_font("Helvetica", "", 8.5)
+    pdf.multi_cell(block_width, 5, printable(issuer.legal_name), align="R", new_x="LEFT")
+    pdf.set_font(FONT, "", 8.5)
     pdf.set_text_color(*_MUTED)
     for line in _issuer_lines(issuer):
-        pdf.multi_cell(block_width, 4.2, latin1(line), align="R", new_x="LEFT")
+        pdf.multi_cell(block_width, 4.2, printable(line), align="R", new_x="LEFT")
     bottom = max(pdf.get_y(), logo_bottom) + 3
     pdf.set_draw_color(180, 180, 180)
     pdf.line(pdf.l_margin, bottom, pdf.w - pdf.r_margin, bottom)
@@ -86,12 +89,12 @@ def print_terms(pdf: FPDF, title: str, paragraphs: Sequence[str]) -> None:
     if not texts:
         return
     pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(0, 6, latin1(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 8.5)
+    pdf.set_font(FONT, "B", 10)
+    pdf.cell(0, 6, printable(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 8.5)
     pdf.set_text_color(*_MUTED)
     for text in texts:
-        pdf.multi_cell(0, 4.2, latin1(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.2, printable(text), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     pdf.set_text_color(0, 0, 0)
 
@@ -105,17 +108,17 @@ def _issuer_lines(issuer: Letterhead) -> list[str]:
 
 
 def _address_block(pdf: FPDF, recipient: Letterhead, label: str) -> None:
-    pdf.set_font("Helvetica", "", 8)
+    pdf.set_font(FONT, "", 8)
     pdf.set_text_color(*_MUTED)
-    pdf.cell(0, 4, latin1(label), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 4, printable(label), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
-    pdf.set_font("Helvetica", "B", 11)
-    pdf.multi_cell(100, 5.5, latin1(recipient.legal_name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FONT, "B", 11)
+    pdf.multi_cell(100, 5.5, printable(recipient.legal_name), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 10)
     for line in recipient.address_lines:
-        pdf.multi_cell(100, 5, latin1(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(100, 5, printable(line), new_x="LMARGIN", new_y="NEXT")
     if recipient.vat_id:
-        pdf.cell(100, 5, latin1(f"VAT ID {recipient.vat_id}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(100, 5, printable(f"VAT ID {recipient.vat_id}"), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
 

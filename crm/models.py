@@ -104,6 +104,9 @@ class CompanyProfileSnapshot(Base):
     website: Mapped[str] = mapped_column(String(200))
     terms: Mapped[str] = mapped_column(Text)
     logo_png: Mapped[bytes | None]
+    # how the organization read at the time (its documents' dates, times and amounts)
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
 
 

@@ -9,9 +9,10 @@ from decimal import Decimal
 
 from fpdf import FPDF
 
-from core.pdf import latin1
+from core.formatting import date_text, datetime_text, money_text, number_text
+from core.pdf import printable
 from crm.company import Letterhead
-from crm.letterhead import DocumentPDF, print_letterhead, print_terms
+from crm.letterhead import FONT, DocumentPDF, print_letterhead, print_terms
 
 _WIDTHS = (70, 20, 32, 22, 36)
 
@@ -50,23 +51,24 @@ def render_quote(facts: QuoteFacts) -> bytes:
     pdf = DocumentPDF(facts.issuer, name=f"Quote {facts.number}")
     pdf.set_creation_date(facts.approved_at)
     pdf.set_title(f"Quote {facts.number}")
-    pdf.set_author(latin1(facts.issuer.legal_name))
+    pdf.set_author(printable(facts.issuer.legal_name))
     pdf.add_page()
     print_letterhead(pdf, facts.issuer, recipient=facts.recipient, recipient_label="Quote for")
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(0, 10, latin1(f"Quote {facts.number}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
+    pdf.set_font(FONT, "B", 18)
+    pdf.cell(0, 10, printable(f"Quote {facts.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 11)
+    reader = facts.recipient.reader  # the distributor's zone and locale, kept at issue
     for label, value in (
         ("Subject", facts.subject),
-        ("Approved", facts.approved_at.strftime("%Y-%m-%d %H:%M UTC")),
-        ("Valid until", facts.valid_until.isoformat()),
+        ("Approved", datetime_text(facts.approved_at, reader)),
+        ("Valid until", date_text(facts.valid_until, reader)),
         ("Approved by", ", ".join(facts.approved_by) or "-"),
         ("Currency", facts.currency),
     ):
-        pdf.set_font("Helvetica", "B", 11)
+        pdf.set_font(FONT, "B", 11)
         pdf.cell(35, 7, label)
-        pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(0, 7, latin1(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "", 11)
+        pdf.multi_cell(0, 7, printable(value), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     _row(pdf, ("Product", "Qty", "List price", "Disc. %", "Net value"), bold=True)
     for line in facts.lines:
@@ -74,21 +76,23 @@ def render_quote(facts: QuoteFacts) -> bytes:
             pdf,
             (
                 line.product,
-                _number(line.quantity),
-                _money(line.list_price),
-                f"{line.discount_pct:.2f}",
-                _money(line.net_value),
+                number_text(line.quantity, reader),
+                number_text(line.list_price, reader, places=2),
+                number_text(line.discount_pct, reader, places=2),
+                number_text(line.net_value, reader, places=2),
             ),
         )
     pdf.ln(2)
-    _row(pdf, ("List value", "", "", "", _money(facts.list_value)))
-    _row(pdf, (f"Total ({facts.currency})", "", "", "", _money(facts.total_value)), bold=True)
+    list_value = money_text(facts.list_value, facts.currency, reader)
+    _row(pdf, ("List value", "", "", "", list_value))
+    total = money_text(facts.total_value, facts.currency, reader)
+    _row(pdf, (f"Total ({facts.currency})", "", "", "", total), bold=True)
     pdf.ln(6)
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FONT, "", 9)
     pdf.multi_cell(
         0,
         5,
-        latin1(
+        printable(
             f"Prices per unit in {facts.currency}, excluding taxes. Net value = quantity x "
             "list price less the discount. Quote approved through the partner portal."
         ),
@@ -99,8 +103,8 @@ def render_quote(facts: QuoteFacts) -> bytes:
         pdf,
         "Terms",
         [
-            f"This quote is valid until {facts.valid_until.isoformat()}; an order placed after "
-            "that date is priced again.",
+            f"This quote is valid until {date_text(facts.valid_until, reader)}; an order placed "
+            "after that date is priced again.",
             facts.issuer.terms,
         ],
     )
@@ -108,16 +112,8 @@ def render_quote(facts: QuoteFacts) -> bytes:
 
 
 def _row(pdf: FPDF, cells: tuple[str, ...], *, bold: bool = False) -> None:
-    pdf.set_font("Helvetica", "B" if bold else "", 10)
+    pdf.set_font(FONT, "B" if bold else "", 10)
     for index, (width, text) in enumerate(zip(_WIDTHS, cells, strict=True)):
         align = "L" if index == 0 else "R"
-        pdf.cell(width, 7, latin1(text)[:40], border="B", align=align)
+        pdf.cell(width, 7, printable(text)[:40], border="B", align=align)
     pdf.ln(7)
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
-def _number(value: Decimal) -> str:
-    return f"{value.normalize():f}"

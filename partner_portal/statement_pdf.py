@@ -19,9 +19,10 @@ from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.pdf import latin1
+from core.formatting import date_text, datetime_text, money_text, number_text
+from core.pdf import printable
 from crm.company import Letterhead, letterhead_for, manufacturer_org_id
-from crm.letterhead import DocumentPDF, print_letterhead, print_terms
+from crm.letterhead import FONT, DocumentPDF, print_letterhead, print_terms
 from crm.models import ProductModel
 from ledger.qr import verify_path
 from partner_portal.models import (
@@ -141,17 +142,21 @@ def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime)
     pdf = DocumentPDF(facts.issuer, name=f"Rebate statement {facts.number}")
     pdf.set_creation_date(issued_at)
     pdf.set_title(f"Rebate statement {facts.number}")
-    pdf.set_author(latin1(facts.issuer.legal_name))
+    pdf.set_author(printable(facts.issuer.legal_name))
     pdf.add_page()
     print_letterhead(pdf, facts.issuer, recipient=facts.recipient, recipient_label="Statement for")
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(0, 10, latin1(f"Rebate statement {facts.number}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
+    pdf.set_font(FONT, "B", 18)
+    pdf.cell(0, 10, printable(f"Rebate statement {facts.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 11)
+    reader = facts.recipient.reader  # the distributor's zone and locale, kept at issue
     rows = [
         ("Program", facts.program),
-        ("Period", f"{facts.period_start.isoformat()} to {facts.period_end.isoformat()}"),
+        (
+            "Period",
+            f"{date_text(facts.period_start, reader)} to {date_text(facts.period_end, reader)}",
+        ),
         ("Currency", facts.currency),
-        ("Issued", issued_at.strftime("%Y-%m-%d %H:%M UTC")),
+        ("Issued", datetime_text(issued_at, reader)),
     ]
     _facts_table(pdf, rows)
     _lines_table(pdf, facts)
@@ -162,14 +167,23 @@ def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime)
     if facts.growth:
         amounts.append(("Prior year to date", _measured(facts, facts.prior_ytd_measure)))
     amounts += [
-        ("Year-to-date rebate", _money(facts.ytd_rebate, facts.currency)),
-        ("Previously settled", _money(facts.previously_settled, facts.currency)),
-        (payout_label(facts.payout), _money(abs(facts.payout), facts.currency)),
+        (
+            "Year-to-date rebate",
+            money_text(facts.ytd_rebate, facts.currency, facts.recipient.reader),
+        ),
+        (
+            "Previously settled",
+            money_text(facts.previously_settled, facts.currency, facts.recipient.reader),
+        ),
+        (
+            payout_label(facts.payout),
+            money_text(abs(facts.payout), facts.currency, facts.recipient.reader),
+        ),
     ]
     pdf.ln(3)
     _facts_table(pdf, amounts, label_width=70)
     if facts.payout < 0:
-        pdf.set_font("Helvetica", "I", 10)
+        pdf.set_font(FONT, "I", 10)
         pdf.multi_cell(
             0,
             6,
@@ -186,14 +200,14 @@ def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime)
     segno.make(qr_url, error="m").save(qr, kind="png", scale=4, border=2)
     pdf.image(io.BytesIO(qr.getvalue()), x=150, y=y, w=40)
     pdf.set_xy(10, y + 4)
-    pdf.set_font("Helvetica", "", 8)
-    pdf.multi_cell(130, 4, latin1(f"Scan to verify this statement: {qr_url}"))
+    pdf.set_font(FONT, "", 8)
+    pdf.multi_cell(130, 4, printable(f"Scan to verify this statement: {qr_url}"))
     return bytes(pdf.output())
 
 
 def payment_note(facts: StatementFacts) -> str:
     """What happens to the amount: paid to the distributor, or owed back, or nothing."""
-    amount = _money(abs(facts.payout), facts.currency)
+    amount = money_text(abs(facts.payout), facts.currency, facts.recipient.reader)
     if facts.payout > 0:
         return (
             f"{facts.issuer.legal_name} pays {amount} to {facts.recipient.legal_name} "
@@ -214,34 +228,34 @@ def payout_label(payout: Decimal) -> str:
 
 def _facts_table(pdf: FPDF, rows: list[tuple[str, str]], *, label_width: float = 40) -> None:
     for label, value in rows:
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(label_width, 7, latin1(label))
-        pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(0, 7, latin1(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, "B", 11)
+        pdf.cell(label_width, 7, printable(label))
+        pdf.set_font(FONT, "", 11)
+        pdf.multi_cell(0, 7, printable(value), new_x="LMARGIN", new_y="NEXT")
 
 
 def _lines_table(pdf: FPDF, facts: StatementFacts) -> None:
     pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 12)
+    pdf.set_font(FONT, "B", 12)
     pdf.cell(0, 8, "Pickups in the period", new_x="LMARGIN", new_y="NEXT")
     widths = (30, 75, 25, 40, 20)
-    pdf.set_font("Helvetica", "B", 9)
+    pdf.set_font(FONT, "B", 9)
     for width, title in zip(
         widths, ("Code", "Product", "Quantity", f"Net value {facts.currency}", "Lines"), strict=True
     ):
         pdf.cell(width, 6, title, border="B")
     pdf.ln()
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FONT, "", 9)
     for line in facts.lines:
         cells = (
             line.product_code,
             line.product_name[:45],
-            _amount(line.quantity),
-            f"{line.net_value:,.2f}",
-            str(line.line_count),
+            _amount(line.quantity, facts),
+            number_text(line.net_value, facts.recipient.reader, places=2),
+            number_text(line.line_count, facts.recipient.reader),
         )
         for width, text in zip(widths, cells, strict=True):
-            pdf.cell(width, 6, latin1(text))
+            pdf.cell(width, 6, printable(text))
         pdf.ln()
     if not facts.lines:
         pdf.cell(0, 6, "(no pickups in the period)", new_x="LMARGIN", new_y="NEXT")
@@ -249,13 +263,10 @@ def _lines_table(pdf: FPDF, facts: StatementFacts) -> None:
 
 def _measured(facts: StatementFacts, value: Decimal) -> str:
     if facts.measure == "net value":
-        return _money(value, facts.currency)
-    return f"{_amount(value)} units"
+        return money_text(value, facts.currency, facts.recipient.reader)
+    return f"{_amount(value, facts)} units"
 
 
-def _amount(value: Decimal) -> str:
-    return f"{value.normalize():,f}" if value == value.to_integral() else f"{value:,.2f}"
-
-
-def _money(value: Decimal, currency: str) -> str:
-    return f"{value:,.2f} {currency}"
+def _amount(value: Decimal, facts: StatementFacts) -> str:
+    places = 0 if value == value.to_integral() else 2
+    return number_text(value, facts.recipient.reader, places=places)

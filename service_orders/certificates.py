@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session
 from core.config import get_settings
 from core.db import utcnow
 from core.errors import IllegalTransition, NotFound
-from core.pdf import latin1
+from core.formatting import Reader, datetime_text
+from core.labels import label
+from core.pdf import printable
 from crm.company import Letterhead, letterhead_for, manufacturer_org_id, snapshot_letterhead
-from crm.letterhead import DocumentPDF, print_letterhead
+from crm.letterhead import FONT, DocumentPDF, print_letterhead
 from crm.models import Asset, Organization, ProductModel, Site, User
 from ledger.service import request_anchor
 from service_orders.models import (
@@ -235,7 +237,7 @@ def _steps(session: Session, order: WorkOrder) -> list[tuple[datetime, str]]:
         status = Status(event.to_status)
         words = _STEPS[status]
         if status == Status.COMPLETED and order.outcome:
-            words = f"{words}: {order.outcome.replace('_', ' ')}"
+            words = f"{words}: {label(order.outcome, 'work_order_outcome').lower()}"
         elif event.note and status != Status.COMPLETED:
             words = f"{words} ({event.note})"
         steps.append((event.at, words))
@@ -267,33 +269,35 @@ def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
         pdf.set_creation_date(facts.issued_at)
     pdf.set_title(f"Service report {facts.number}")
     if facts.issuer.legal_name:
-        pdf.set_author(latin1(facts.issuer.legal_name))
+        pdf.set_author(printable(facts.issuer.legal_name))
     pdf.add_page()
     if facts.issuer.legal_name:
         print_letterhead(pdf, facts.issuer, recipient=facts.recipient, recipient_label="Customer")
-    pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(0, 10, latin1(f"Service report {facts.number}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
+    pdf.set_font(FONT, "B", 18)
+    pdf.cell(0, 10, printable(f"Service report {facts.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "", 11)
+    reader = facts.recipient.reader  # the customer's zone and locale, kept at issue
     rows = [
         ("Work", facts.title),
-        ("Outcome", facts.outcome.replace("_", " ")),
+        ("Outcome", label(facts.outcome, "work_order_outcome")),
         ("Equipment", f"{facts.asset}, serial {facts.serial}"),
         ("Site", facts.site),
         *([] if facts.recipient.legal_name else [("Customer", facts.customer)]),
         ("Engineer", facts.engineer),
-        ("On site", _when(facts.on_site_at)),
-        ("Completed", _when(facts.completed_at)),
+        ("On site", _when(facts.on_site_at, reader)),
+        ("Completed", _when(facts.completed_at, reader)),
         ("Time on site", _duration(facts.time_on_site_s)),
     ]
-    for label, value in rows:
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(40, 7, label)
-        pdf.set_font("Helvetica", "", 11)
-        pdf.multi_cell(0, 7, latin1(value), new_x="LMARGIN", new_y="NEXT")
+    for name, value in rows:
+        pdf.set_font(FONT, "B", 11)
+        pdf.cell(40, 7, name)
+        pdf.set_font(FONT, "", 11)
+        pdf.multi_cell(0, 7, printable(value), new_x="LMARGIN", new_y="NEXT")
     _section(pdf, "Checklist", [_check_line(i) for i in facts.checklist] or ["(none)"])
     _section(pdf, "Parts used", [_part_line(p) for p in facts.parts] or ["(none)"])
     _section(pdf, "Notes", [facts.notes or "(none)"])
-    _section(pdf, "Steps", [f"{_when(at)} {words}" for at, words in facts.steps] or ["(none)"])
+    steps = [f"{_when(at, reader)} {words}" for at, words in facts.steps]
+    _section(pdf, "Steps", steps or ["(none)"])
     _photo_grid(pdf, facts.photos)
     if pdf.get_y() > pdf.h - 85:  # signature, QR code and its words stay on one page
         pdf.add_page()
@@ -301,23 +305,23 @@ def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
     if facts.signature_png:
         pdf.image(io.BytesIO(facts.signature_png), x=10, y=y, w=70)
         pdf.set_xy(10, y + 32)
-        pdf.cell(70, 6, latin1(f"Signed by {facts.signed_by}"))
+        pdf.cell(70, 6, printable(f"Signed by {facts.signed_by}"))
     qr = io.BytesIO()
     segno.make(qr_url, error="m").save(qr, kind="png", scale=4, border=2)
     pdf.image(io.BytesIO(qr.getvalue()), x=150, y=y, w=40)
     pdf.set_xy(120, y + 42)
-    pdf.set_font("Helvetica", "", 8)
-    pdf.multi_cell(80, 4, latin1(f"Scan to verify this report: {qr_url}"), align="L")
+    pdf.set_font(FONT, "", 8)
+    pdf.multi_cell(80, 4, printable(f"Scan to verify this report: {qr_url}"), align="L")
     return bytes(pdf.output())
 
 
 def _section(pdf: FPDF, title: str, lines: list[str]) -> None:
     pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 12)
+    pdf.set_font(FONT, "B", 12)
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FONT, "", 10)
     for line in lines:
-        pdf.multi_cell(0, 6, latin1(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, printable(line), new_x="LMARGIN", new_y="NEXT")
 
 
 def _check_line(item: dict[str, object]) -> str:
@@ -354,9 +358,9 @@ def _photo_grid(pdf: FPDF, photos: Sequence[bytes | None]) -> None:
             else:
                 pdf.image(io.BytesIO(photo), x=x, y=top, w=THUMB_MM)
             pdf.set_xy(x, top + height + 0.5)
-            pdf.set_font("Helvetica", "", 8)
+            pdf.set_font(FONT, "", 8)
             pdf.cell(THUMB_MM, 4, f"Photo {start + column + 1}")
-            pdf.set_font("Helvetica", "", 10)
+            pdf.set_font(FONT, "", 10)
         pdf.set_xy(pdf.l_margin, top + height + 6)
 
 
@@ -368,8 +372,8 @@ def _thumb_height(photo: bytes | None) -> float:
     return THUMB_MM * height / width
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+def _when(value: datetime | None, reader: Reader) -> str:
+    return datetime_text(value, reader) if value else "-"
 
 
 def _duration(seconds: int | None) -> str:

@@ -9,6 +9,7 @@ from datetime import UTC, timedelta
 from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
+from core.formatting import date_text, default_reader
 from crm.company import manufacturer_org_id
 from crm.models import Capability, Organization, OrgKind, User
 from partner_portal.approvals import Decision
@@ -72,7 +73,7 @@ def test_the_quote_is_on_the_letterhead_for_the_distributor_with_its_validity(
         "Kühlhaus Service Rhein GmbH",
         "50668 Köln",
         "VAT ID DE298765432",
-        f"Valid until {valid_until.isoformat()}",
+        f"Valid until {date_text(valid_until, default_reader())}",  # as the distributor reads
         "Terms",
         "Payment within 30 days of the invoice date",
     ):

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from core.auth.roles import Role
+from core.formatting import date_text, default_reader
 from crm.capabilities import grant
 from crm.models import Capability, OrgKind, User
 from partner_portal.models import RebateStatement, StatementStatus
@@ -25,7 +26,8 @@ def _staff(db: Session, role: Role = Role.ADMIN) -> User:
 
 
 def _card(html: str, start: date) -> str:
-    card = rf'<div class="card period">\s*<h3>{start.isoformat()} .*?</div>'
+    shown = re.escape(date_text(start, default_reader()))  # "1 Jan 2025", as staff read it
+    card = rf'<div class="card period">\s*<h3>{shown} .*?</div>'
     match = re.search(card + r'\s*(?=<div class="card period"|</section>)', html, re.S)
     assert match, f"no card for {start}"
     return match.group(0)

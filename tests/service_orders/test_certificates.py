@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
 from core.errors import IllegalTransition
+from core.formatting import datetime_text, default_reader
 from crm.company import manufacturer_org_id
 from crm.models import Asset, Organization
 from ledger.models import AnchorRequest
@@ -176,7 +177,8 @@ def test_the_report_holds_everything_the_engineer_recorded(db: Session, tmp_path
     for step in ("Accepted", "On the way", "Arrived on site", "Completed: fixed"):
         assert step in text, step
     assert order.on_site_at is not None
-    assert f"{order.on_site_at:%Y-%m-%d %H:%M} UTC Arrived on site" in text
+    # the customer's zone and locale (the installation's here): "4 Dec 2026, 19:52 CET"
+    assert f"{datetime_text(order.on_site_at, default_reader())} Arrived on site" in text
 
 
 def test_the_report_shows_the_photos_as_thumbnails(db: Session, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from sqlalchemy import select
@@ -137,4 +138,4 @@ def test_customer_sees_no_open_alert_after_the_engineer_fixed_it(
     log_in_staff(browser, db)
     staff_page = browser.get(f"/staff/assets/{customer.asset_id}").text
     assert "No active alerts." in staff_page
-    assert "UTC, fixed on a service visit)" in staff_page
+    assert re.search(r"\(cleared [^()]+, fixed on a service visit\)", staff_page)
