@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -40,6 +41,8 @@ from service_orders.models import (
 )
 from service_orders.photos import photo_directory
 from service_orders.states import Status
+
+logger = logging.getLogger(__name__)
 
 CERTIFICATE_KIND = "service_certificate"
 _ISSUABLE = {Status.COMPLETED.value, Status.CLOSED.value}
@@ -145,11 +148,21 @@ def issue_missing_certificates(
         .order_by(WorkOrder.id)
         .limit(limit)
     ).all()
+    issued = 0
     for work_order_id in missing:
-        issue_certificate(
-            session, work_order_id=work_order_id, public_url=public_url, photo_dir=photo_dir
-        )
-    return len(missing)
+        try:
+            # each in its own savepoint: one report that cannot be made never holds up the rest
+            with session.begin_nested():
+                issue_certificate(
+                    session, work_order_id=work_order_id, public_url=public_url, photo_dir=photo_dir
+                )
+            issued += 1
+        except Exception:
+            # it stays missing and is tried again on the next run; the log says which and why
+            logger.exception(
+                "The service report of work order %s could not be issued", work_order_id
+            )
+    return issued
 
 
 def render_issued_report(

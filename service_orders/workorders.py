@@ -29,7 +29,7 @@ from service_orders.models import (
     WorkOrderType,
 )
 from service_orders.schemas import ChecklistItem, PartUsed, WorkOrderCreate
-from service_orders.signature import check_signature
+from service_orders.signature import normalised_signature
 from service_orders.sla import sla_dates
 from service_orders.states import BY_ENGINEER, HELD, Status, check_transition
 from service_orders.tracking import PmProgress, WorkOrderAlert
@@ -99,8 +99,9 @@ def insert_work_order(
 
 
 def create_work_order(session: Session, *, actor: Principal, data: WorkOrderCreate) -> WorkOrder:
-    """Open a work order (staff; a customer may request service on their own asset)."""
-    _require_may_create(session, actor, data)
+    """Open a work order (staff; a customer may request service on their own asset: only its
+    asset, title, description and an urgency of 2 to 4 are theirs, the rest is ours)."""
+    data = _require_may_create(session, actor, data)
     work_order = insert_work_order(session, actor=actor, data=data)
     if work_order is None:
         raise Conflict(
@@ -214,7 +215,7 @@ def complete_work_order(
     _require_worker(session, actor, work_order)
     if outcome not in OUTCOMES:
         raise InvalidInput(f"Outcome must be one of {', '.join(OUTCOMES)}.", field="outcome")
-    check_signature(signature_png)
+    signature_png = normalised_signature(signature_png)
     if not signed_by.strip() or len(signed_by) > 200:
         raise InvalidInput("Who signed is required (up to 200 characters).", field="signed_by")
     goal = check_transition(work_order.status, Status.COMPLETED)
@@ -338,18 +339,40 @@ def _require_worker(session: Session, actor: Principal, work_order: WorkOrder) -
         raise PermissionDenied("Only the engineer on the job can do this.")
 
 
-def _require_may_create(session: Session, actor: Principal, data: WorkOrderCreate) -> None:
-    if data.alert_id is not None and session.get(Alert, data.alert_id) is None:
-        raise NotFound(f"No alert {data.alert_id}.", entity="alerts")
+CUSTOMER_PRIORITIES = range(2, 5)  # P1 (emergency) is the dispatcher's call
+
+
+def _require_may_create(
+    session: Session, actor: Principal, data: WorkOrderCreate
+) -> WorkOrderCreate:
+    """The order as it may be opened: staff's as given (the alert must be of its asset), a
+    customer's rebuilt from what is theirs to say; who asks is checked before any id is."""
+    if not actor.is_staff:
+        if actor.role != Role.CUSTOMER or data.source != WorkOrderSource.CUSTOMER_REQUEST:
+            raise PermissionDenied("Only dispatchers open work orders; customers request service.")
+        own = select(Asset.id).where(Asset.id == data.asset_id, asset_visibility(actor))
+        if session.scalar(own) is None:
+            raise NotFound(f"No asset {data.asset_id}.", entity="assets")
+        return WorkOrderCreate(
+            type=WorkOrderType.CORRECTIVE,
+            source=WorkOrderSource.CUSTOMER_REQUEST,
+            asset_id=data.asset_id,
+            priority=min(max(data.priority, CUSTOMER_PRIORITIES[0]), CUSTOMER_PRIORITIES[-1]),
+            title=data.title,
+            description=data.description,
+        )
+    if data.alert_id is not None:
+        alert = session.get(Alert, data.alert_id)
+        if alert is None:
+            raise NotFound(f"No alert {data.alert_id}.", entity="alerts")
+        if alert.asset_id != data.asset_id:
+            raise InvalidInput(
+                "The alert is of another asset: open the order for the asset that raised it.",
+                field="alert_id",
+            )
     if data.pm_plan_id is not None and session.get(PmPlan, data.pm_plan_id) is None:
         raise NotFound(f"No PM plan {data.pm_plan_id}.", entity="pm_plans")
-    if actor.is_staff:
-        return
-    if actor.role != Role.CUSTOMER or data.source != WorkOrderSource.CUSTOMER_REQUEST:
-        raise PermissionDenied("Only dispatchers open work orders; customers request service.")
-    own = select(Asset.id).where(Asset.id == data.asset_id, asset_visibility(actor))
-    if session.scalar(own) is None:
-        raise NotFound(f"No asset {data.asset_id}.", entity="assets")
+    return data
 
 
 def _record_pm_done(session: Session, work_order: WorkOrder, asset: Asset) -> None:
