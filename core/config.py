@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     https: bool = False
+    # production serves over https (Secure cookies, HSTS); plain http only when this says so
+    allow_http: bool = False
     # the address people reach the app at (QR codes on printed reports point here)
     public_url: str | None = None
 
@@ -104,6 +106,16 @@ class Settings(BaseSettings):
             self.secret_key and self.secret_key.get_secret_value()
         ):
             raise ValueError("FIELDCRM_SECRET_KEY must be set in production")
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_plain_http_in_production(self) -> Settings:
+        if self.env == "production" and not self.https and not self.allow_http:
+            raise ValueError(
+                "FIELDCRM_HTTPS must be true in production (serve it behind a TLS proxy): "
+                "session cookies would travel in clear. FIELDCRM_ALLOW_HTTP=true runs it over "
+                "plain http anyway, with a warning at start"
+            )
         return self
 
     @model_validator(mode="after")

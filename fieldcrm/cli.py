@@ -144,6 +144,12 @@ def web(
 
     settings = get_settings()
     connect_database(settings).close()
+    if settings.env == "production" and not settings.https:
+        console.print(
+            "[yellow]warning:[/yellow] production over plain http (FIELDCRM_ALLOW_HTTP): "
+            "session cookies travel in clear; serve it behind a TLS proxy with FIELDCRM_HTTPS=true",
+            highlight=False,
+        )
     uvicorn.run(
         "fieldcrm.app:create_app",
         factory=True,
@@ -264,7 +270,9 @@ def seed(
 @app.command()
 @friendly
 def up(
-    demo: bool = typer.Option(True, help="seed the demo data when the database is empty"),
+    demo: bool | None = typer.Option(
+        None, help="seed the demo data when the database is empty (default: yes, not in production)"
+    ),
     stop_services: bool = typer.Option(True, help="stop the local services on exit"),
 ) -> None:
     """Start the services, migrate, and run every process; Ctrl-C stops everything."""
@@ -280,8 +288,10 @@ def up(
         Process("worker", process_argv("worker")),
         Process("ingest", process_argv("ingest", "--metrics-port", "9108")),
     ]
+    if demo is None:
+        demo = settings.env != "production"
     if demo:
-        seed(demo=True, if_empty=True)
+        seed(demo=True, if_empty=True)  # refused in production
         processes.append(Process("simulate", _demo_fleet_argv(settings)))
     url = f"http{'s' if settings.https else ''}://{settings.web_host}:{settings.web_port}"
     console.print(

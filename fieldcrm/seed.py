@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.principal import SYSTEM
 from core.auth.roles import Role
+from core.config import ConfigError, get_settings
 from core.db import get_sessionmaker
 from crm.capabilities import grant
 from crm.models import Capability, Organization, OrgKind, User
@@ -175,7 +176,13 @@ _CUSTOMER_READERS = {1: ("America/New_York", "en_US")}
 
 
 def seed_demo(*, only_if_empty: bool = False) -> list[Login]:
-    """Create the demo data in one transaction; return the logins (nothing new if present)."""
+    """Create the demo data in one transaction; return the logins (nothing new if present).
+    Never in production: its accounts share one published password."""
+    if get_settings().env == "production":
+        raise ConfigError(
+            "the demo data is never loaded in production: its accounts share the published "
+            f"password {DEMO_PASSWORD!r} (FIELDCRM_ENV=production)"
+        )
     with get_sessionmaker().begin() as session:
         if only_if_empty and session.scalar(select(func.count()).select_from(User)):
             return _existing_logins(session)

@@ -65,3 +65,26 @@ def test_production_without_secret_key_refuses_to_start() -> None:
     )
     assert result.returncode == 2
     assert "FIELDCRM_SECRET_KEY" in result.stderr
+
+
+def test_production_over_plain_http_refuses_to_start_unless_allowed() -> None:
+    production = {"FIELDCRM_ENV": "production", "FIELDCRM_SECRET_KEY": "s" * 40}
+    refused = _fieldcrm("doctor", **production, FIELDCRM_HTTPS="false")
+    assert refused.returncode == 2
+    assert "FIELDCRM_HTTPS must be true in production" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    allowed = Settings(env="production", secret_key="s" * 40, allow_http=True)  # type: ignore[arg-type]
+    assert not allowed.https
+    assert Settings(env="production", secret_key="s" * 40, https=True).https  # type: ignore[arg-type]
+
+
+def test_the_demo_accounts_are_never_seeded_in_production() -> None:
+    production = {
+        "FIELDCRM_ENV": "production",
+        "FIELDCRM_SECRET_KEY": "s" * 40,
+        "FIELDCRM_HTTPS": "true",
+    }
+    result = _fieldcrm("seed", "--demo", **production)
+    assert result.returncode == 2
+    assert "the demo data is never loaded in production" in result.stderr
+    assert "Traceback" not in result.stderr
