@@ -32,6 +32,7 @@ class AnchorBadge:
 
 
 def anchor_badge(request_id: uuid.UUID, status: str, *, base_url: str) -> AnchorBadge:
-    """The badge for templates/ledger/_anchor_badge.html (base_url: str(request.base_url))."""
+    """The badge for templates/ledger/_anchor_badge.html; base_url is the configured public
+    address (Settings.resolved_public_url), never the request's Host header."""
     url = base_url.rstrip("/") + verify_path(request_id)
     return AnchorBadge(status=status, verify_url=url, qr=qr_data_uri(url))

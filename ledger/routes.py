@@ -30,5 +30,5 @@ def verify_json(request: Request, request_id: uuid.UUID, session: SessionDep) ->
         "kind": anchor_request.kind,
         "verdict": verdict.as_dict(),
         "receipt": current_receipt(session, request_id=anchor_request.id),
-        "verify_url": str(request.base_url).rstrip("/") + verify_path(anchor_request.id),
+        "verify_url": get_settings().resolved_public_url() + verify_path(anchor_request.id),
     }

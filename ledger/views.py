@@ -186,6 +186,10 @@ def _page(
     if anchor_request is not None:
         full["label"] = document_label(anchor_request.kind)
         full["badge"] = anchor_badge(
-            anchor_request.id, anchor_request.status, base_url=str(request.base_url)
+            # the configured address, never the request's Host header (a forged host would
+            # put its own verify link and QR code on our page)
+            anchor_request.id,
+            anchor_request.status,
+            base_url=get_settings().resolved_public_url(),
         )
     return render(request, TEMPLATE, full, status_code=status_code)

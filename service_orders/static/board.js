@@ -6,6 +6,14 @@
   var HEALTH = { good: "#1a7f37", fair: "#b7791f", poor: "#b42318", unknown: "#8a94a3" };
   var ENGINEER = { available: "#0b6bcb", on_job: "#6f42c1", off_shift: "#5d6776" };
 
+  // Leaflet puts a string tooltip in as HTML: names, sites and titles people typed go in as
+  // text nodes instead
+  function tip(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
   function drawMap(element, board) {
     var map = window.L.map(element, { zoomSnap: 0.25, attributionControl: false });
     if (window.fieldcrmBaseLayer) {
@@ -17,7 +25,7 @@
         radius: 6, color: "#ffffff", weight: 1, fillColor: HEALTH[a.health_band] || HEALTH.unknown,
         fillOpacity: 0.9,
       });
-      marker.bindTooltip(a.serial + " · " + a.site_name + " · health " + (a.health === null ? "—" : a.health));
+      marker.bindTooltip(tip(a.serial + " · " + a.site_name + " · health " + (a.health === null ? "—" : a.health)));
       marker.addTo(map);
       points.push([a.lat, a.lon]);
     });
@@ -26,15 +34,15 @@
         radius: 8, color: "#1d2430", weight: 2, fillColor: ENGINEER[e.status] || ENGINEER.off_shift,
         fillOpacity: 1,
       });
-      marker.bindTooltip(e.name + " · " + e.activity + (e.working_on ? " · " + e.working_on : "") +
-        " · " + e.load + " of " + e.capacity + " jobs");
+      marker.bindTooltip(tip(e.name + " · " + e.activity + (e.working_on ? " · " + e.working_on : "") +
+        " · " + e.load + " of " + e.capacity + " jobs"));
       marker.addTo(map);
       points.push([e.lat, e.lon]);
     });
     board.queue.forEach(function (q) {
       window.L.circleMarker([q.lat, q.lon], {
         radius: 12, color: q.late ? "#b42318" : "#b7791f", weight: 2, fill: false,
-      }).bindTooltip(q.number + " waiting · " + q.title).addTo(map);
+      }).bindTooltip(tip(q.number + " waiting · " + q.title)).addTo(map);
     });
     board.queue.forEach(function (q) {
       points.push([q.lat, q.lon]);

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from service_orders.models import WorkOrderType
 from tests.e2e.conftest import LiveServer
-from tests.e2e.helpers import log_in
+from tests.e2e.helpers import log_in, open_work_order
 from tests.e2e.journeys.walk import Walk
 
 pytestmark = pytest.mark.e2e
@@ -84,3 +85,29 @@ def test_the_board_map_fits_the_fleet_on_a_phone(phone: Page, live_server: LiveS
     _assert_a_map_with_orientation(state)
     assert state["container"]["x1"] <= 390
     Walk(phone, live_server, "dispatcher-map", widths=(390,)).step("board-map-phone")
+
+
+def test_a_title_with_markup_reads_as_text_in_its_map_tooltip(
+    laptop: Page, live_server: LiveServer
+) -> None:
+    # a customer's request title is typed by a person: the board's tooltip shows it as text
+    title = '<img id="injected" src="/x.png"> Door seal <b>torn</b>'
+    with live_server.session() as session:
+        open_work_order(
+            session, site="Plant Herrsching", title=title, kind=WorkOrderType.CORRECTIVE
+        )
+        session.commit()
+    log_in(laptop, "dispatcher", then="/staff/dispatch")
+    laptop.locator("#board-map .leaflet-interactive").first.wait_for()
+
+    tips = laptop.evaluate(
+        """() => {
+            for (const path of document.querySelectorAll('#board-map path.leaflet-interactive')) {
+                path.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+            }
+            return [...document.querySelectorAll('.leaflet-tooltip')].map(t => t.textContent);
+        }"""
+    )
+
+    assert any(title in tip for tip in tips), tips
+    assert laptop.locator("#injected").count() == 0

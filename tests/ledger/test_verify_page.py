@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from core.config import get_settings
 from fieldcrm.cli import app as cli
 from ledger import routes, views
 from ledger.anchoring import anchor_pending
@@ -203,6 +204,19 @@ def test_the_cli_verifies_a_file_against_its_receipt(
     result = CliRunner().invoke(cli, [*args, "--registry", ours])
     assert result.exit_code == 1
     assert json.loads(result.output)["status"] == "tampered"
+
+
+def test_the_verify_link_is_our_address_whatever_host_the_request_names(
+    browser: Browser, db: Session, test_chain: ThrowawayChain
+) -> None:
+    request = _anchored(db, test_chain)
+    forged = {"Host": "evil.example"}
+    page = browser.get(f"/verify/{request.id}", headers=forged)
+    ours = get_settings().resolved_public_url()
+    assert f"{ours}/verify/{request.id}" in page.text
+    assert "evil.example" not in page.text
+    answer = browser.get(f"/api/ledger/verify/{request.id}", headers=forged).json()
+    assert answer["verify_url"] == f"{ours}/verify/{request.id}"
 
 
 def test_the_qr_code_encodes_the_public_verify_url() -> None:
