@@ -75,7 +75,8 @@ def test_an_engineer_is_refused_before_any_id_is_looked_up(browser: Browser, db:
     engineer = make_user(db, org=make_org(db, kind=OrgKind.MANUFACTURER), role=Role.ENGINEER)
     browser.log_in(engineer.email, PASSWORD)
     body = {"type": "corrective", "asset_id": 1, "title": "x", "alert_id": 2**31 - 1}
-    refused = browser.post(API, json=body, headers={"X-CSRF-Token": browser.csrf_token("/engineer")})
+    token = {"X-CSRF-Token": browser.csrf_token("/engineer")}
+    refused = browser.post(API, json=body, headers=token)
     assert refused.status_code == 403
 
 
