@@ -17,6 +17,7 @@ from core.errors import TooManyAttempts
 
 _TOUCH_AFTER = timedelta(minutes=5)
 _CLIENT_FAILURE_FACTOR = 4
+FIRST_LOGIN_DELAY = timedelta(seconds=30)
 
 
 def _token_hash(token: str) -> str:
@@ -70,23 +71,56 @@ def revoke_user_sessions(session: Session, *, user_id: int) -> int:
 def check_login_allowed(
     session: Session, *, email: str, client: str, max_failures: int, window: timedelta
 ) -> None:
-    """Refuse a login attempt when the e-mail or the client failed too often recently."""
+    """Refuse a login attempt that comes too soon after failures of the e-mail or the client.
+
+    The first `max_failures` failures cost nothing; after them each attempt waits a delay that
+    doubles with every further failure (30 s, 1 min, 2 min, ...) up to `window`, so a guesser
+    is slowed to a trickle while the account's owner is never locked out for long. Attempts
+    for one e-mail or one client are serialised (transaction-scoped advisory locks, held until
+    the caller commits the failure), so parallel requests cannot all read the same count."""
+    for key in (f"login:email:{email}", f"login:client:{client}"):  # always in this order
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
     since = utcnow() - window
-    by_email, by_client = session.execute(
+    by_email, by_client, last_email, last_client = session.execute(
         select(
             func.count().filter(LoginFailure.email == email),
             func.count().filter(LoginFailure.client == client),
+            func.max(LoginFailure.failed_at).filter(LoginFailure.email == email),
+            func.max(LoginFailure.failed_at).filter(LoginFailure.client == client),
         ).where(
             LoginFailure.failed_at > since,
             or_(LoginFailure.email == email, LoginFailure.client == client),
         )
     ).one()
-    if by_email >= max_failures or by_client >= max_failures * _CLIENT_FAILURE_FACTOR:
-        raise TooManyAttempts(
-            f"Too many failed logins. Wait {int(window.total_seconds() // 60)} minutes "
-            "and try again.",
-            retry_after=int(window.total_seconds()),
+    now = utcnow()
+    waits = [
+        last + _delay(count - max_failures, window) - now
+        for count, last, allowed in (
+            (by_email, last_email, max_failures),
+            (by_client, last_client, max_failures * _CLIENT_FAILURE_FACTOR),
         )
+        if last is not None and count >= allowed
+    ]
+    wait = max(waits, default=timedelta(0))
+    if wait > timedelta(0):
+        seconds = max(1, int(wait.total_seconds() + 0.999))
+        raise TooManyAttempts(
+            f"Too many failed logins. Wait {_in_words(seconds)} and try again.",
+            retry_after=seconds,
+        )
+
+
+def _delay(beyond: int, window: timedelta) -> timedelta:
+    """The wait after the free failures: 30 s, doubling with each further failure."""
+    doubled: timedelta = FIRST_LOGIN_DELAY * (2 ** min(max(beyond, 0), 16))
+    return min(doubled, window)
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    minutes = (seconds + 59) // 60
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 def record_login_failure(session: Session, *, email: str, client: str) -> None:
