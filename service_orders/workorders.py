@@ -159,10 +159,16 @@ def transition(
         engineer_id = _engineer_id_of(session, actor)
         if goal not in BY_ENGINEER:
             raise PermissionDenied(f"Only a dispatcher can set a work order to {goal.value}.")
-        if work_order.engineer_id is None and goal not in (Status.ACCEPTED, Status.DECLINED):
+        if work_order.engineer_id is None:
+            if goal in (Status.ACCEPTED, Status.DECLINED):
+                # the offer's own answer checks its expiry and the engineer's capacity
+                raise Conflict(
+                    "Answer the offer itself: accept or decline it from your jobs.",
+                    code="answer_the_offer",
+                )
             raise PermissionDenied("Accept the job before working on it.")
-        if goal == Status.ACCEPTED:
-            work_order.engineer_id = engineer_id
+        if goal == Status.ACCEPTED and work_order.engineer_id != engineer_id:
+            raise PermissionDenied("This job is another engineer's.")
     return move(session, work_order, goal, actor=actor, note=note)
 
 

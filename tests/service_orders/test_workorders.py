@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
-from core.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from core.db import utcnow
+from core.errors import Conflict, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from crm.models import AuditLog
+from service_orders.dispatch.offers import accept_offer
 from service_orders.models import (
     DispatchOffer,
     ServiceContract,
@@ -129,17 +131,20 @@ def test_engineer_sees_and_accepts_a_job_offered_to_them(db: Session) -> None:
     engineer, principal = make_engineer(db)
     with pytest.raises(NotFound):
         get_work_order(db, principal=principal, work_order_id=work_order.id)
-    db.add(
-        DispatchOffer(
-            work_order_id=work_order.id,
-            engineer_id=engineer.id,
-            expires_at=work_order.created_at + timedelta(minutes=5),
-        )
+    offer = DispatchOffer(
+        work_order_id=work_order.id,
+        engineer_id=engineer.id,
+        expires_at=utcnow() + timedelta(minutes=5),
     )
+    db.add(offer)
     transition(db, actor=staff(db), work_order_id=work_order.id, target="offered")
     assert get_work_order(db, principal=principal, work_order_id=work_order.id) is work_order
-    transition(db, actor=principal, work_order_id=work_order.id, target="accepted")
-    assert work_order.engineer_id == engineer.id
+    # not through a bare status change, which would skip the offer's expiry and capacity
+    for answer in ("accepted", "declined"):
+        with pytest.raises(Conflict, match="Answer the offer"):
+            transition(db, actor=principal, work_order_id=work_order.id, target=answer)
+    accept_offer(db, actor=principal, offer_id=offer.id)
+    assert (work_order.engineer_id, work_order.status) == (engineer.id, "accepted")
 
 
 def test_illegal_transition_is_refused_and_changes_nothing(db: Session) -> None:
