@@ -16,6 +16,7 @@ from typing import Any
 import segno
 from fpdf import FPDF
 from jinja2 import StrictUndefined, TemplateError, meta
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
@@ -58,10 +59,20 @@ _AUDITED_ACCEPTANCE = (*_AUDITED, "accepted_by", "accepted_at", "sha256")
 # --- templates ------------------------------------------------------------------------------
 
 
+MAX_CONTRACT_CHARS = 200_000  # what a filled-in contract may grow to
+
+
+class _ContractSandbox(SandboxedEnvironment):
+    """No arithmetic that can blow up ("x" * 10**9, 9**9**9): a contract fills in text."""
+
+    intercepted_binops = frozenset({"*", "**", "//", "%", "/"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        raise SecurityError(f"the operator {operator} is not allowed in a contract template")
+
+
 def _sandbox() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
-        undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-    )
+    env = _ContractSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.globals.clear()  # no range, cycler, joiner...: a contract needs only its placeholders
     return env
 
@@ -69,11 +80,17 @@ def _sandbox() -> SandboxedEnvironment:
 def render_text(body: str, data: dict[str, str]) -> str:
     """The template filled with `data` in the sandbox; any failure is the input's fault."""
     try:
-        return _sandbox().from_string(body).render(data)
+        text = _sandbox().from_string(body).render(data)
     except TemplateError as exc:
         raise InvalidInput(
             f"The contract template cannot be filled in: {exc}", field="body"
         ) from exc
+    if len(text) > MAX_CONTRACT_CHARS:
+        raise InvalidInput(
+            f"The filled-in contract is longer than {MAX_CONTRACT_CHARS:,} characters.",
+            field="body",
+        )
+    return text
 
 
 def check_template(body: str) -> None:

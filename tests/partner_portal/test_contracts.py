@@ -73,6 +73,24 @@ def test_the_sandbox_refuses_a_template_that_reaches_for_python_internals(
         make_template(db, staff=make_staff(db), body=body)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ distributor_name * 100000000 }}",  # a gigabyte of text
+        "{{ 9 ** 9 ** 9 }}",  # a number that takes minutes to compute
+        "{{ '%s' % distributor_name }}",
+        "{% for _ in distributor_name %}{% for _ in distributor_name %}"
+        "{% for _ in distributor_name %}{{ distributor_name }}{% endfor %}{% endfor %}"
+        "{% endfor %}" * 4,  # nested loops that grow past the output cap
+    ],
+)
+def test_the_sandbox_refuses_templates_that_would_exhaust_memory_or_time(
+    db: Session, body: str
+) -> None:
+    with pytest.raises(InvalidInput, match=r"not allowed|longer than"):
+        make_template(db, staff=make_staff(db), body=body)
+
+
 def test_an_unknown_placeholder_or_broken_syntax_is_refused_when_saving(db: Session) -> None:
     staff = make_staff(db)
     with pytest.raises(InvalidInput, match="Unknown placeholders: iban"):
