@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     https: bool = False
     # production serves over https (Secure cookies, HSTS); plain http only when this says so
     allow_http: bool = False
+    # a scraper sends "Authorization: Bearer <token>" for /metrics; else administrators only
+    metrics_token: SecretStr | None = None
     # the address people reach the app at (QR codes on printed reports point here)
     public_url: str | None = None
 

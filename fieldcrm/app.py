@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import hmac
 import importlib
 import importlib.util
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from core.auth.principal import Principal
 from core.auth.roles import Role
-from core.config import ConfigError
+from core.config import ConfigError, get_settings
 from core.db import get_sessionmaker
 from core.errors import PermissionDenied
 from core.formatting import set_reader_source
 from core.web.csrf import CSRFMiddleware
-from core.web.deps import get_principal
+from core.web.deps import get_principal, require_login
 from core.web.errors import LoginRequired, install_error_handlers
 from core.web.security_headers import SecurityHeadersMiddleware
 from core.web.static import mount_static
@@ -57,8 +60,8 @@ ROUTER_MODULES: tuple[str, ...] = (
 )
 """Modules whose `router` is included when the module exists; missing ones are skipped."""
 
-_LOOPBACK = frozenset({"127.0.0.1", "::1"})
 ops_router = APIRouter(tags=["operations"])
+LoggedIn = Annotated[Principal, Depends(require_login)]
 
 
 @ops_router.get("/healthz")
@@ -78,10 +81,10 @@ def healthz() -> JSONResponse:
 
 @ops_router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
-    """Prometheus metrics for local scrapers and administrators."""
-    client = request.client.host if request.client else None
-    if client not in _LOOPBACK:
-        # Resolved here, not as a dependency, so a local scraper never touches the database.
+    """Prometheus metrics for a scraper holding FIELDCRM_METRICS_TOKEN, and administrators."""
+    if not _holds_metrics_token(request):
+        # Resolved here, not as a dependency, so a scraper with the token never touches the
+        # database.
         with get_sessionmaker()() as session:
             principal = get_principal(request, session)
         if principal is None:
@@ -91,16 +94,31 @@ def metrics(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+def _holds_metrics_token(request: Request) -> bool:
+    token = get_settings().metrics_token
+    if token is None or not token.get_secret_value():
+        return False
+    given = request.headers.get("authorization", "").encode()
+    return hmac.compare_digest(given, f"Bearer {token.get_secret_value()}".encode())
+
+
 @ops_router.get("/docs", include_in_schema=False)
-def docs(request: Request) -> Response:
-    """Swagger UI for the JSON API, from the pinned npm package (no CDN, no inline script)."""
+def docs(request: Request, principal: LoggedIn) -> Response:
+    """Swagger UI for the JSON API, from the pinned npm package (no CDN, no inline script);
+    for people with an account, as the API it describes."""
     return render(request, "core/docs.html")
+
+
+@ops_router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, principal: LoggedIn) -> JSONResponse:
+    """The API's description, for people with an account."""
+    return JSONResponse(request.app.openapi())
 
 
 def create_app() -> FastAPI:
     """Build the web app: middleware, error handlers, static files and all routers."""
     load_all_models()  # every mapper configured: one package's FK may name another's table
-    app = FastAPI(title="fieldcrm", docs_url=None, redoc_url=None)
+    app = FastAPI(title="fieldcrm", docs_url=None, redoc_url=None, openapi_url=None)
     # Added last = outermost: CSRF refusals get the security headers too.
     app.add_middleware(CSRFMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -21,9 +21,6 @@ PUBLIC = {
     ("POST", "/login"),
     ("POST", "/logout"),
     ("GET", "/healthz"),
-    ("GET", "/metrics"),
-    ("GET", "/docs"),
-    ("GET", "/openapi.json"),
     # ledger: anyone holding a certificate verifies it, no account needed
     ("GET", "/verify"),
     ("POST", "/verify"),
