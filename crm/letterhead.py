@@ -4,7 +4,8 @@ same way on quotes, rebate statements and service reports."""
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import weakref
+from collections.abc import Mapping, Sequence
 
 from fpdf import FPDF
 from PIL import Image
@@ -27,12 +28,22 @@ class DocumentPDF(FPDF):
         super().__init__(format="A4")
         for style, path in unicode_font_files().items():
             self.add_font(FONT, style, str(path))
+        # fontTools reads the files lazily and keeps them open: closed when the document is
+        # finished, or when it is dropped half-made (a report that failed to render)
+        weakref.finalize(self, _close_font_files, self.fonts)
         ids = [issuer.legal_name, f"VAT ID {issuer.vat_id}" if issuer.vat_id else ""]
         self._legal_line = printable(
             " \u00b7 ".join(part for part in [*ids, issuer.registration_id] if part)
         )
         self._name = printable(name)
         self.alias_nb_pages()
+
+    def finished(self) -> bytes:
+        """The document's bytes; the font files it read are closed."""
+        try:
+            return bytes(self.output())
+        finally:
+            _close_font_files(self.fonts)
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -42,6 +53,13 @@ class DocumentPDF(FPDF):
         self.cell(half + 30, 5, self._legal_line)
         self.cell(half - 30, 5, f"{self._name} \u00b7 page {self.page_no()} of {{nb}}", align="R")
         self.set_text_color(0, 0, 0)
+
+
+def _close_font_files(fonts: Mapping[str, object]) -> None:
+    for font in fonts.values():
+        ttfont = getattr(font, "ttfont", None)
+        if ttfont is not None:
+            ttfont.close()
 
 
 def print_letterhead(

@@ -108,7 +108,7 @@ def render_quote(facts: QuoteFacts) -> bytes:
             facts.issuer.terms,
         ],
     )
-    return bytes(pdf.output())
+    return pdf.finished()
 
 
 def _row(pdf: FPDF, cells: tuple[str, ...], *, bold: bool = False) -> None:

@@ -202,7 +202,7 @@ def render_statement(facts: StatementFacts, *, qr_url: str, issued_at: datetime)
     pdf.set_xy(10, y + 4)
     pdf.set_font(FONT, "", 8)
     pdf.multi_cell(130, 4, printable(f"Scan to verify this statement: {qr_url}"))
-    return bytes(pdf.output())
+    return pdf.finished()
 
 
 def payment_note(facts: StatementFacts) -> str:

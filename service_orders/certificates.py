@@ -325,7 +325,7 @@ def render_report(facts: ReportFacts, *, qr_url: str) -> bytes:
     pdf.set_xy(120, y + 42)
     pdf.set_font(FONT, "", 8)
     pdf.multi_cell(80, 4, printable(f"Scan to verify this report: {qr_url}"), align="L")
-    return bytes(pdf.output())
+    return pdf.finished()
 
 
 def _section(pdf: FPDF, title: str, lines: list[str]) -> None:
