@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     default_locale: str = "en_GB"
 
     session_max_age_hours: int = 12
+    # a session nobody used for this long ends (the browser left open on a shared PC)
+    session_idle_minutes: int = 120
     login_max_failures: int = 5
     login_window_minutes: int = 15
 

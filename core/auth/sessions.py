@@ -12,12 +12,17 @@ from sqlalchemy.orm import Session
 from core.auth.models import LoginFailure, WebSession
 from core.auth.principal import Principal
 from core.auth.roles import Role
+from core.config import get_settings
 from core.db import utcnow
 from core.errors import TooManyAttempts
 
 _TOUCH_AFTER = timedelta(minutes=5)
 _CLIENT_FAILURE_FACTOR = 4
 FIRST_LOGIN_DELAY = timedelta(seconds=30)
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(minutes=get_settings().session_idle_minutes)
 
 
 def _token_hash(token: str) -> str:
@@ -46,10 +51,11 @@ def create_session(session: Session, *, principal: Principal, max_age: timedelta
 
 
 def resolve_session(session: Session, *, token: str) -> Principal | None:
-    """The principal of a live session token, or None when unknown or expired."""
+    """The principal of a live session token, or None when unknown, expired or idle for
+    longer than FIELDCRM_SESSION_IDLE_MINUTES (last use is kept to within 5 minutes)."""
     row = session.get(WebSession, _token_hash(token))
     now = utcnow()
-    if row is None or row.expires_at <= now:
+    if row is None or row.expires_at <= now or now - row.last_seen_at > _idle_limit():
         return None
     if now - row.last_seen_at > _TOUCH_AFTER:
         row.last_seen_at = now
@@ -139,7 +145,9 @@ def purge_expired(session: Session) -> int:
     """Delete expired sessions and day-old failed logins; return how many sessions went."""
     now = utcnow()
     expired = session.scalars(
-        delete(WebSession).where(WebSession.expires_at <= now).returning(WebSession.token_hash)
+        delete(WebSession)
+        .where(or_(WebSession.expires_at <= now, WebSession.last_seen_at < now - _idle_limit()))
+        .returning(WebSession.token_hash)
     ).all()
     session.execute(delete(LoginFailure).where(LoginFailure.failed_at < now - _KEEP_LOGIN_FAILURES))
     return len(expired)
