@@ -61,4 +61,7 @@ def get_session() -> Iterator[Session]:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens before the response is sent. With FastAPI's default
+# for yield dependencies ("request") it ran after, so a browser following a 303 could ask for
+# the next page before the change was committed (a fresh login bounced back to /login).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
