@@ -17,6 +17,8 @@ from core.config import get_settings
 from core.db import SessionDep
 from core.errors import PermissionDenied, TooManyAttempts
 from core.listing import ListPage, list_params
+from core.web.cookies import cookie_name
+from core.web.csrf import new_csrf_cookie
 from core.web.deps import (
     SESSION_COOKIE,
     OptionalPrincipal,
@@ -104,7 +106,7 @@ async def login(request: Request, session: SessionDep) -> Response:
     home = home_path(session, principal)
     response = RedirectResponse(safe_next_path(form.data.next, default=home), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE,
+        cookie_name(SESSION_COOKIE),
         token,
         max_age=int(max_age.total_seconds()),
         httponly=True,
@@ -112,16 +114,19 @@ async def login(request: Request, session: SessionDep) -> Response:
         secure=settings.https,
         path="/",
     )
+    new_csrf_cookie(response)  # the forms of the anonymous visit are void from here on
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, session: SessionDep) -> Response:
-    token = request.cookies.get(SESSION_COOKIE)
+    name = cookie_name(SESSION_COOKIE)
+    token = request.cookies.get(name)
     if token:
         end_session(session, token=token)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(name, path="/", secure=get_settings().https, httponly=True)
+    new_csrf_cookie(response)
     return response
 
 

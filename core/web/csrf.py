@@ -14,8 +14,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.config import get_settings
+from core.web import cookies
 
-CSRF_COOKIE = "fieldcrm_csrf"
+CSRF_COOKIE = cookies.CSRF  # the base name; behind https it goes as __Host-fieldcrm_csrf
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 MAX_FORM_BYTES = 64 * 1024
@@ -37,9 +38,16 @@ _HTML_PAGE = (
 )
 
 
-def csrf_token_for(cookie_value: str, secret: bytes) -> str:
-    """The token pages embed for a given CSRF cookie value."""
-    return hmac.new(secret, cookie_value.encode(), hashlib.sha256).hexdigest()
+def csrf_token_for(cookie_value: str, secret: bytes, *, session_token: str | None = None) -> str:
+    """The token pages embed for a CSRF cookie value and the session it goes with: a new
+    session (a login, a logout) gives every form a new token, so one seen before it is void."""
+    bound = f"{cookie_value}\x00{session_token or ''}"
+    return hmac.new(secret, bound.encode(), hashlib.sha256).hexdigest()
+
+
+def new_csrf_cookie(response: Response) -> None:
+    """Give the browser a fresh CSRF cookie with this response (at login)."""
+    response.headers.append("set-cookie", _cookie_header(secrets.token_urlsafe(32)))
 
 
 class CSRFMiddleware:
@@ -54,12 +62,16 @@ class CSRFMiddleware:
             return
         settings = get_settings()
         headers = Headers(scope=scope)
-        cookie_value = _cookie_value(headers)
+        jar = cookie_parser(headers.get("cookie", ""))
+        cookie_value = _cookie_value(jar.get(cookies.cookie_name(CSRF_COOKIE)))
         is_new_cookie = cookie_value is None
         if cookie_value is None:
             cookie_value = secrets.token_urlsafe(32)
-            send = _setting_cookie(send, cookie_value, secure=settings.https)
-        expected = csrf_token_for(cookie_value, settings.session_secret())
+            send = _setting_cookie(send, cookie_value)
+        session_token = jar.get(cookies.cookie_name(cookies.SESSION))
+        expected = csrf_token_for(
+            cookie_value, settings.session_secret(), session_token=session_token
+        )
         scope.setdefault("state", {})["csrf_token"] = expected
 
         if scope["method"] in _UNSAFE_METHODS and not _is_api_client(headers):
@@ -75,8 +87,7 @@ class CSRFMiddleware:
         await self.app(scope, receive, send)
 
 
-def _cookie_value(headers: Headers) -> str | None:
-    value = cookie_parser(headers.get("cookie", "")).get(CSRF_COOKIE)
+def _cookie_value(value: str | None) -> str | None:
     # Only accept what we issue, so a planted odd value cannot reach the HMAC or the header.
     if value and 32 <= len(value) <= 128 and value.replace("-", "").replace("_", "").isalnum():
         return value
@@ -89,10 +100,13 @@ def _is_api_client(headers: Headers) -> bool:
     return authorization.lower().startswith("bearer ") and "cookie" not in headers
 
 
-def _setting_cookie(send: Send, cookie_value: str, *, secure: bool) -> Send:
-    cookie = f"{CSRF_COOKIE}={cookie_value}; Path=/; HttpOnly; SameSite=Lax"
-    if secure:
-        cookie += "; Secure"
+def _cookie_header(cookie_value: str) -> str:
+    cookie = f"{cookies.cookie_name(CSRF_COOKIE)}={cookie_value}; Path=/; HttpOnly; SameSite=Lax"
+    return cookie + "; Secure" if get_settings().https else cookie
+
+
+def _setting_cookie(send: Send, cookie_value: str) -> Send:
+    cookie = _cookie_header(cookie_value)
 
     async def send_with_cookie(message: Message) -> None:
         if message["type"] == "http.response.start":

@@ -14,9 +14,10 @@ from core.auth.sessions import resolve_session
 from core.db import SessionDep
 from core.errors import PermissionDenied
 from core.formatting import load_reader
+from core.web.cookies import SESSION, cookie_name
 from core.web.errors import LoginRequired
 
-SESSION_COOKIE = "fieldcrm_session"
+SESSION_COOKIE = SESSION  # the base name; behind https it goes as __Host-fieldcrm_session
 
 _ROLE_LABELS = {
     Role.ADMIN: "administrators",
@@ -29,7 +30,7 @@ _ROLE_LABELS = {
 
 def get_principal(request: Request, session: SessionDep) -> Principal | None:
     """The logged-in principal from the session cookie, or None; also set on request.state."""
-    token = request.cookies.get(SESSION_COOKIE)
+    token = request.cookies.get(cookie_name(SESSION_COOKIE))
     principal = resolve_session(session, token=token) if token else None
     request.state.principal = principal
     request.state.reader = load_reader(session, principal)

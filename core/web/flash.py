@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from core.config import get_settings
+from core.web.cookies import FLASH, cookie_name
 
-FLASH_COOKIE = "fieldcrm_flash"
+FLASH_COOKIE = FLASH  # the base name; behind https it goes as __Host-fieldcrm_flash
 _MAX_AGE_S = 60
 _MAX_MESSAGE = 500
 
@@ -30,7 +31,7 @@ def see_other(request: Request, url: str, *, flash: str | None = None) -> Respon
         response = RedirectResponse(url, status_code=303)
     if flash:
         response.set_cookie(
-            FLASH_COOKIE,
+            cookie_name(FLASH_COOKIE),
             _signed(flash[:_MAX_MESSAGE]),
             max_age=_MAX_AGE_S,
             httponly=True,
@@ -43,13 +44,14 @@ def see_other(request: Request, url: str, *, flash: str | None = None) -> Respon
 
 def pop_flash(request: Request, response: Response) -> None:
     """Forget the message on `response` once a full page has shown it."""
-    if FLASH_COOKIE in request.cookies:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+    name = cookie_name(FLASH_COOKIE)
+    if name in request.cookies:
+        response.delete_cookie(name, path="/", secure=get_settings().https)
 
 
 def flash_message(request: Request) -> str | None:
     """The message waiting for this request, if its signature holds."""
-    value = request.cookies.get(FLASH_COOKIE, "")
+    value = request.cookies.get(cookie_name(FLASH_COOKIE), "")
     encoded, _, signature = value.partition(".")
     if not signature or not hmac.compare_digest(signature, _signature(encoded)):
         return None

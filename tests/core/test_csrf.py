@@ -207,3 +207,36 @@ def test_bearer_header_does_not_exempt_a_browser_with_cookies(client: TestClient
     response = client.post("/api/things", json={}, headers={"Authorization": "Bearer x"})
 
     assert response.status_code == 403
+
+
+def test_the_token_is_bound_to_the_session_so_another_session_voids_it(
+    client: TestClient,
+) -> None:
+    client.cookies.set("fieldcrm_session", "session-of-alice")
+    token = _page_token(client)
+    assert client.post("/api/things", json={}, headers={"X-CSRF-Token": token}).status_code == 200
+
+    client.cookies.set("fieldcrm_session", "session-of-mallory")  # a planted or new session
+    refused = client.post("/api/things", json={}, headers={"X-CSRF-Token": token})
+
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "csrf_failed"
+
+
+@pytest.mark.usefixtures("https")
+def test_behind_https_the_cookie_is_host_prefixed_and_only_that_name_counts(
+    client: TestClient,
+) -> None:
+    response = client.get("/page")
+
+    set_cookie = response.headers["set-cookie"]
+    assert set_cookie.startswith(f"__Host-{CSRF_COOKIE}=")
+    assert "Secure" in set_cookie
+    assert "Path=/" in set_cookie
+    assert "Domain" not in set_cookie
+    value = client.cookies[f"__Host-{CSRF_COOKIE}"]
+    assert response.text == csrf_token_for(value, TEST_SECRET.encode())
+    # a cookie without the prefix (which a sibling subdomain could plant) is not ours
+    planted = TestClient(_app(), base_url="https://testserver")
+    planted.cookies.set(CSRF_COOKIE, value)
+    assert planted.post("/echo", headers={"X-CSRF-Token": response.text}).status_code == 403

@@ -69,6 +69,38 @@ def test_login_lands_on_the_role_home_with_a_safe_cookie(browser: Browser, db: S
     assert browser.get("/staff").status_code == 200
 
 
+def test_login_voids_the_forms_seen_before_it_and_logout_voids_the_session_forms(
+    browser: Browser, db: Session
+) -> None:
+    email = _user_with_role(db, Role.DISPATCHER)
+    before = browser.csrf_token()
+    old_cookie = browser.cookies["fieldcrm_csrf"]
+    response = browser.post(
+        "/login",
+        data={"email": email, "password": PASSWORD, "csrf_token": before},
+        follow_redirects=False,
+    )
+    assert browser.cookies["fieldcrm_csrf"] != old_cookie  # rotated at login
+    assert any(
+        k == "set-cookie" and v.startswith("fieldcrm_csrf=")
+        for k, v in response.headers.multi_items()
+    )
+
+    stale = browser.post("/logout", data={"csrf_token": before}, follow_redirects=False)
+    assert stale.status_code == 403
+    assert "This form has expired" in stale.text
+    during = browser.csrf_token("/staff")
+    assert during != before
+    assert browser.post("/logout", data={"csrf_token": during}).status_code == 303
+
+    assert (
+        browser.post(
+            "/login", data={"email": email, "password": PASSWORD, "csrf_token": during}
+        ).status_code
+        == 403
+    )
+
+
 def test_login_returns_to_the_page_asked_for_but_never_off_site(
     browser: Browser, db: Session
 ) -> None:
