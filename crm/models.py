@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     true,
 )
@@ -131,6 +132,9 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     last_login_at: Mapped[datetime | None]
+    # someone else chose the password (staff created the account or reset it): the next
+    # login goes to the change-password page before anything else
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Site(Base):
@@ -299,3 +303,16 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
     read_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """An e-mail kept instead of sent: development and test installations without SMTP show
+    them on /dev/outbox (crm/outbox.py); production never writes here."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())

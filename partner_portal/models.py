@@ -668,3 +668,26 @@ class DistributorContract(Base):
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     sha256: Mapped[str | None] = mapped_column(String(64))
     anchor_request_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("anchor_requests.id"))
+
+
+class PartnerInvitation(Base):
+    """A partner admin's invitation of a colleague: a link (only its SHA-256 is kept) to choose
+    a password and so create the account. Pending invitations are listed alike whether or not
+    the e-mail already has an account elsewhere: one that has gets no link, only a notice to
+    its owner, so the list never tells which addresses exist."""
+
+    __tablename__ = "partner_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    full_name: Mapped[str] = mapped_column(String(200))
+    make_admin: Mapped[bool] = mapped_column(default=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=func.now())
+    expires_at: Mapped[datetime]
+    # set once the colleague chose a password (user_id is then their account) or it was withdrawn
+    accepted_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
