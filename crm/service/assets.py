@@ -13,6 +13,7 @@ from core.errors import Conflict, InvalidInput, NotFound
 from crm.models import Asset, Organization, ProductModel, Site
 from crm.schemas import AssetCreate
 from crm.service._access import add_audited, get_organization, get_record, require_staff
+from crm.service.engineer_reach import assets_seen_by_engineer
 
 ASSET_FIELDS = (
     "id",
@@ -27,9 +28,14 @@ ASSET_FIELDS = (
 
 
 def asset_visibility(principal: Principal) -> ColumnElement[bool]:
-    """A WHERE clause limiting assets to those the principal may see; reuse it in joins."""
-    if principal.is_staff or principal.role == Role.ENGINEER:
+    """A WHERE clause limiting assets to those the principal may see; reuse it in joins.
+
+    Staff see the fleet; an engineer the machines of their offers and jobs; a customer their
+    own; a distributor their customers'."""
+    if principal.is_staff:
         return true()
+    if principal.role == Role.ENGINEER:
+        return Asset.id.in_(assets_seen_by_engineer(principal))
     if principal.role == Role.CUSTOMER:
         return Asset.owner_org_id == principal.org_id
     if principal.role == Role.DISTRIBUTOR:

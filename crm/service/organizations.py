@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from core.auth.principal import Principal
 from core.auth.roles import Role
 from core.errors import InvalidInput
-from crm.models import Organization, OrgKind
+from crm.models import Asset, Organization, OrgKind
 from crm.schemas import OrganizationCreate
 from crm.service._access import add_audited, get_organization, require_staff
+from crm.service.assets import asset_visibility
 
 ORGANIZATION_FIELDS = ("id", "kind", "name", "distributor_id")
 
@@ -39,6 +40,10 @@ def list_organizations(session: Session, *, principal: Principal) -> Sequence[Or
                 Organization.id == principal.org_id, Organization.distributor_id == principal.org_id
             )
         )
-    elif not (principal.is_staff or principal.role == Role.ENGINEER):
+    elif principal.role == Role.ENGINEER:
+        # their employer and the owners of the machines of their offers and jobs
+        owners = select(Asset.owner_org_id).where(asset_visibility(principal))
+        query = query.where(or_(Organization.id == principal.org_id, Organization.id.in_(owners)))
+    elif not principal.is_staff:
         query = query.where(Organization.id == principal.org_id)
     return session.scalars(query).all()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from core.auth.principal import SYSTEM, Principal
@@ -17,7 +17,7 @@ from core.db import utcnow
 from core.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from crm.audit import UPDATE, record_change, snapshot
 from crm.models import Asset
-from crm.service import asset_visibility
+from crm.service import asset_visibility, assets_worked_on_by_engineer
 from telemetry.alerts.models import ACTIVE_STATUSES, Alert, AlertEvent, AlertStatus, ClearReason
 
 ALERT_FIELDS = ("status", "severity", "acknowledged_by", "clear_reason")
@@ -28,6 +28,7 @@ def acknowledge_alert(session: Session, *, actor: Principal, alert_id: int) -> A
     """Someone has seen an open alert and owns it; it stays active until it clears."""
     _require_service_staff(actor)
     alert = _visible_alert(session, actor=actor, alert_id=alert_id, lock=True)
+    _require_staff_or_working_on(session, actor=actor, alert=alert)
     if alert.status != AlertStatus.OPEN:
         raise IllegalTransition(f"A {alert.status} alert cannot be acknowledged.")
     before = snapshot(alert, ALERT_FIELDS)
@@ -44,6 +45,7 @@ def clear_alert(session: Session, *, actor: Principal, alert_id: int, reason: st
         raise InvalidInput("Say why the alert is cleared.", field="reason")
     _require_service_staff(actor)
     alert = _visible_alert(session, actor=actor, alert_id=alert_id, lock=True)
+    _require_staff_or_working_on(session, actor=actor, alert=alert)
     if alert.status not in ACTIVE_STATUSES:
         raise IllegalTransition("The alert is cleared already.")
     _clear(session, actor=actor, alert=alert, why=ClearReason.MANUAL, note=reason.strip())
@@ -150,6 +152,19 @@ def _record(
         before=before,
         after=snapshot(alert, ALERT_FIELDS) | ({"reason": note} if note else {}),
     )
+
+
+def _require_staff_or_working_on(session: Session, *, actor: Principal, alert: Alert) -> None:
+    """An engineer acknowledges or clears only alerts of a machine they have a job on: a
+    clear can cancel the order the alert opened, so an offer alone is not enough."""
+    if actor.is_staff:  # the system too
+        return
+    working_on = literal(alert.asset_id).in_(assets_worked_on_by_engineer(actor))
+    if not session.scalar(select(working_on)):
+        raise PermissionDenied(
+            "Only dispatchers and the engineer working on this machine may acknowledge or"
+            " clear its alerts."
+        )
 
 
 def _require_service_staff(actor: Principal) -> None:

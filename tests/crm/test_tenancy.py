@@ -61,13 +61,16 @@ def test_distributor_sees_assets_of_its_customers_only(db: Session) -> None:
     assert visible_orgs == {distributor.id, served.id, served_too.id}
 
 
-def test_staff_and_engineers_see_every_asset(db: Session) -> None:
+def test_staff_see_every_asset_and_an_engineer_without_jobs_none(db: Session) -> None:
     manufacturer = make_org(db, kind=OrgKind.MANUFACTURER)
     assets = {make_asset(db, owner=make_org(db)).id for _ in range(2)}
 
-    for role in (Role.ADMIN, Role.DISPATCHER, Role.ENGINEER):
+    for role in (Role.ADMIN, Role.DISPATCHER):
         someone = as_principal(make_user(db, org=manufacturer, role=role))
         assert assets <= _ids(list(service.list_assets(db, principal=someone)))
+    engineer = as_principal(make_user(db, org=manufacturer, role=Role.ENGINEER))
+    assert _ids(list(service.list_assets(db, principal=engineer))) == set()
+    assert {o.id for o in service.list_organizations(db, principal=engineer)} == {manufacturer.id}
 
 
 def test_only_staff_create_organizations_and_assets(db: Session) -> None:
