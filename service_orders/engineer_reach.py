@@ -10,11 +10,11 @@ from service_orders.models import DispatchOffer, Engineer, OfferStatus, WorkOrde
 from service_orders.states import FINISHED
 
 
-def _engineer_of(principal: Principal) -> Select[tuple[int]]:
+def _engineer_of(principal: Principal) -> Select[int]:
     return select(Engineer.id).where(Engineer.user_id == principal.user_id)
 
 
-def assets_seen(principal: Principal) -> Select[tuple[int]]:
+def assets_seen(principal: Principal) -> Select[int]:
     """Pending offers and every job ever given to them (their history links to its asset)."""
     engineer = _engineer_of(principal).scalar_subquery()
     offered = (
@@ -26,7 +26,7 @@ def assets_seen(principal: Principal) -> Select[tuple[int]]:
     return select(union(offered, given).subquery().c.asset_id)
 
 
-def assets_worked_on(principal: Principal) -> Select[tuple[int]]:
+def assets_worked_on(principal: Principal) -> Select[int]:
     """Jobs given to them and not finished: there they may clear the machine's alerts."""
     engineer = _engineer_of(principal).scalar_subquery()
     return select(WorkOrder.asset_id).where(

@@ -17,7 +17,7 @@ from sqlalchemy.sql import false
 from core.auth.principal import Principal
 from crm.models import Asset
 
-AssetIds = Callable[[Principal], Select[tuple[int]]]
+AssetIds = Callable[[Principal], Select[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ class EngineerReach:
     working_on: AssetIds  # the assets of their jobs not yet finished (they may clear alerts)
 
 
-def _nothing(principal: Principal) -> Select[tuple[int]]:
+def _nothing(principal: Principal) -> Select[int]:
     return select(Asset.id).where(false())
 
 
@@ -41,9 +41,9 @@ def register_engineer_reach(reach: EngineerReach) -> None:
     _reach = reach
 
 
-def assets_seen_by_engineer(principal: Principal) -> Select[tuple[int]]:
+def assets_seen_by_engineer(principal: Principal) -> Select[int]:
     return _reach.seen(principal)
 
 
-def assets_worked_on_by_engineer(principal: Principal) -> Select[tuple[int]]:
+def assets_worked_on_by_engineer(principal: Principal) -> Select[int]:
     return _reach.working_on(principal)
