@@ -28,6 +28,7 @@ from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from core.config import ConfigError, Settings
 from ledger.compile import load_artifact
+from ledger.proof import Receipt
 
 # anvil's first well-known development account: for the project's LOCAL chain only
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
@@ -91,9 +92,15 @@ def read_root(w3: Web3, contract: str, root: bytes) -> RootInfo:
     return RootInfo(issuer, anchored_at, revoked_at or None)
 
 
-def document_revoked_at(w3: Web3, contract: str, doc_hash: bytes) -> int | None:
+def document_revoked_at(w3: Web3, contract: str, *, issuer: str, doc_hash: bytes) -> int | None:
+    """When `issuer` revoked the document (None: not revoked by them; another issuer's
+    revocation of the same hash is theirs alone)."""
     with unavailable_on_io():
-        value = registry(w3, contract).functions.documentRevokedAt(doc_hash).call()
+        value = (
+            registry(w3, contract)
+            .functions.documentRevokedAt(Web3.to_checksum_address(issuer), doc_hash)
+            .call()
+        )
     return int(value) or None
 
 
@@ -139,6 +146,21 @@ class ChainWriter:
     def anchor(self, contract: str, root: bytes) -> Sent:
         """Anchor one root; the receipt's Anchored event gives its log index."""
         return self._call(registry(self.w3, contract).functions.anchor(root))
+
+    def revoke_root(self, contract: str, root: bytes, *, reason: str) -> Sent:
+        """Revoke a whole batch; the registry allows it only to the root's issuer."""
+        return self._call(registry(self.w3, contract).functions.revokeRoot(root, reason))
+
+    def revoke_document(self, receipt: Receipt, *, reason: str) -> Sent:
+        """Revoke the receipt's document: the registry checks its path to the root and that
+        this writer anchored that root (NotInRoot / NotRootIssuer otherwise)."""
+        if receipt.anchor is None:
+            raise ValueError("the receipt's batch is not anchored yet: nothing to revoke")
+        path = [(step.hash, step.side == "left") for step in receipt.path]
+        function = registry(self.w3, receipt.anchor.contract).functions.revokeDocument(
+            receipt.doc_hash, receipt.salt, path, receipt.root, reason
+        )
+        return self._call(function)
 
     def call(self, function: ContractFunction) -> Sent:
         """Send any registry function (revocations, issuer list) from this writer."""

@@ -15,6 +15,7 @@ CONTRACT = "AnchorRegistry"
 SOURCE = CONTRACTS_DIR / f"{CONTRACT}.sol"
 ARTIFACT = CONTRACTS_DIR / f"{CONTRACT}.json"
 OPTIMIZER_RUNS = 200
+_RUNTIME = ["evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"]
 
 # solc's standard-JSON API, driven through node: offline, no native binary needed.
 _NODE_SCRIPT = (
@@ -37,7 +38,7 @@ def compile_contract() -> dict[str, Any]:
         "settings": {
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
             "evmVersion": "cancun",
-            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}},
+            "outputSelection": {"*": {"*": ["abi", "evm.bytecode.object", *_RUNTIME]}},
         },
     }
     node = shutil.which("node")
@@ -58,6 +59,7 @@ def compile_contract() -> dict[str, Any]:
     if errors:
         raise CompileError("\n".join(e["formattedMessage"] for e in errors))
     compiled = result["output"]["contracts"][SOURCE.name][CONTRACT]
+    runtime = compiled["evm"]["deployedBytecode"]
     return {
         "contractName": CONTRACT,
         "compiler": {"name": "solcjs", "version": result["version"]},
@@ -65,6 +67,13 @@ def compile_contract() -> dict[str, Any]:
         "sourceSha256": hashlib.sha256(source.encode()).hexdigest(),
         "abi": compiled["abi"],
         "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
+        # the code a deployment holds, but for the immutables (the owner) the constructor fills in
+        "deployedBytecode": "0x" + runtime["object"],
+        "immutableRanges": sorted(
+            [ref["start"], ref["length"]]
+            for refs in runtime.get("immutableReferences", {}).values()
+            for ref in refs
+        ),
     }
 
 
@@ -72,6 +81,19 @@ def load_artifact() -> dict[str, Any]:
     """The committed artifact the chain client deploys."""
     artifact: dict[str, Any] = json.loads(ARTIFACT.read_text())
     return artifact
+
+
+def is_current_code(code: bytes, artifact: dict[str, Any] | None = None) -> bool:
+    """Whether `code` (read from a deployment) is the committed contract's: a deployment of an
+    older version is not, and is replaced (ledger/deployments.py)."""
+    artifact = artifact or load_artifact()
+    expected = bytes.fromhex(artifact["deployedBytecode"].removeprefix("0x"))
+    if len(code) != len(expected):
+        return False
+    found, wanted = bytearray(code), bytearray(expected)
+    for start, length in artifact["immutableRanges"]:
+        found[start : start + length] = wanted[start : start + length]
+    return found == wanted
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from web3 import Web3
 
 from core.db import utcnow
 from ledger.chain import ChainWriter, hex0x, unavailable_on_io
+from ledger.compile import is_current_code
 from ledger.models import AnchorBatch, AnchorRequest, BatchStatus, ChainDeployment, RequestStatus
 
 logger = logging.getLogger(__name__)
@@ -26,8 +27,9 @@ def ensure_deployment(session: Session, w3: Web3, writer: ChainWriter) -> ChainD
             ChainDeployment.chain_id == chain_id, ChainDeployment.retired_at.is_(None)
         )
     ).one_or_none()
-    if current is not None and not _still_there(w3, current, genesis):
-        retire(session, current, why="chain reset: genesis or contract code changed")
+    gone = _why_gone(w3, current, genesis) if current is not None else None
+    if current is not None and gone is not None:
+        retire(session, current, why=gone)
         current = None
     if current is None:
         sent = writer.deploy()
@@ -45,16 +47,22 @@ def ensure_deployment(session: Session, w3: Web3, writer: ChainWriter) -> ChainD
     return current
 
 
-def _still_there(w3: Web3, deployment: ChainDeployment, genesis: str) -> bool:
+def _why_gone(w3: Web3, deployment: ChainDeployment, genesis: str) -> str | None:
+    """Why the deployment can no longer be used (None while it can)."""
     if deployment.genesis_hash != genesis:
-        return False
+        return "chain reset: the genesis block changed"
     with unavailable_on_io():
-        code = w3.eth.get_code(Web3.to_checksum_address(deployment.contract))
-        if len(code) == 0:
-            return False
+        code = bytes(w3.eth.get_code(Web3.to_checksum_address(deployment.contract)))
+        if not code:
+            return "chain reset: no contract code at the registry's address"
         deploy_block = w3.eth.get_block(deployment.deploy_block)
     # code at the address can be re-created by a same-nonce redeploy; the block must match too
-    return deploy_block is not None and deploy_block["number"] == deployment.deploy_block
+    if deploy_block is None or deploy_block["number"] != deployment.deploy_block:
+        return "chain reset: the deployment block is gone"
+    if not is_current_code(code):
+        # an older AnchorRegistry (its rules and reads differ): its documents move to the new one
+        return "the registry runs an earlier version of the contract"
+    return None
 
 
 def retire(session: Session, deployment: ChainDeployment, *, why: str) -> int:

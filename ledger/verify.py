@@ -20,6 +20,7 @@ from ledger.chain import (
     registry,
     unavailable_on_io,
 )
+from ledger.compile import is_current_code
 from ledger.proof import Receipt, ReceiptError, offline_problem, parse_receipt
 from ledger.trust import Trust
 
@@ -99,7 +100,7 @@ def _on_chain(receipt: Receipt, w3: Web3, trust: Trust) -> Verdict:
         )
     with unavailable_on_io():
         chain_id = w3.eth.chain_id
-        has_code = len(w3.eth.get_code(Web3.to_checksum_address(anchor.contract))) > 0
+        code = bytes(w3.eth.get_code(Web3.to_checksum_address(anchor.contract)))
         block = (
             w3.eth.get_block(anchor.block_number)
             if anchor.block_number <= (w3.eth.block_number)
@@ -107,9 +108,17 @@ def _on_chain(receipt: Receipt, w3: Web3, trust: Trust) -> Verdict:
         )
     if chain_id != anchor.chain_id:
         return replace(where, reason=f"the endpoint serves chain {chain_id}")
-    if not has_code or block is None or hex0x(block["hash"]) != anchor.block_hash:
+    if not code or block is None or hex0x(block["hash"]) != anchor.block_hash:
         return replace(
             where, status="orphaned", reason="the anchoring block is not on this chain (reset?)"
+        )
+    if not is_current_code(code):
+        # we replace a registry of an older version and anchor its documents again on the new one
+        return replace(
+            where,
+            status="orphaned",
+            reason="the receipt names an earlier version of our registry; the document was "
+            "anchored again: its verify link gives the current receipt",
         )
     info = read_root(w3, anchor.contract, receipt.root)
     if info.issuer is None:
@@ -126,7 +135,9 @@ def _on_chain(receipt: Receipt, w3: Web3, trust: Trust) -> Verdict:
             where, status="tampered", reason="the anchor's transaction does not anchor this root"
         )
     anchored = _time(info.anchored_at)
-    doc_revoked = document_revoked_at(w3, anchor.contract, receipt.doc_hash)
+    doc_revoked = document_revoked_at(
+        w3, anchor.contract, issuer=info.issuer, doc_hash=receipt.doc_hash
+    )
     revoked = info.revoked_at or doc_revoked
     if revoked:
         what = "the whole batch" if info.revoked_at else "this document"

@@ -3,6 +3,10 @@ pragma solidity 0.8.37;
 
 /// @title Merkle roots of document batches, who anchored them and when; revocations.
 /// @notice No payments and no external calls: the registry only records and emits.
+/// Only the issuer who anchored a root may revoke it or one of its documents; a document is
+/// shown to be in the root by its Merkle path (the receipt's hash scheme
+/// fieldcrm-merkle-sha256-v1), and its revocation is kept under that issuer, so one issuer
+/// can never revoke another's document.
 contract AnchorRegistry {
     struct Root {
         address issuer;
@@ -10,28 +14,34 @@ contract AnchorRegistry {
         uint64 revokedAt;
     }
 
-    struct DocumentRevocation {
-        address by;
-        uint64 revokedAt;
+    /// @dev One step of a receipt's path: the sibling hash and whether it sits on the left.
+    struct ProofStep {
+        bytes32 sibling;
+        bool left;
     }
 
     address public immutable owner;
     mapping(address => bool) public isIssuer;
     mapping(bytes32 => Root) private _roots;
-    mapping(bytes32 => DocumentRevocation) private _documents;
+    mapping(address => mapping(bytes32 => uint64)) private _documentRevokedAt;
 
     event IssuerAdded(address indexed issuer);
     event IssuerRemoved(address indexed issuer);
     event Anchored(bytes32 indexed root, address indexed issuer);
-    /// @dev isRoot tells whether `hash` is a Merkle root or a single document's SHA-256.
-    event Revoked(bytes32 indexed hash, bool isRoot, address indexed by, string reason);
+    event RootRevoked(bytes32 indexed root, address indexed issuer, string reason);
+    event DocumentRevoked(
+        bytes32 indexed docHash, bytes32 indexed root, address indexed issuer, string reason
+    );
 
     error NotOwner();
     error NotIssuer();
-    error NotAllowed();
     error ZeroRoot();
     error AlreadyAnchored(bytes32 root);
     error UnknownRoot(bytes32 root);
+    /// @notice Only `issuer`, who anchored `root`, may revoke it or its documents.
+    error NotRootIssuer(bytes32 root, address issuer);
+    /// @notice The salt and path do not lead from `docHash` to `root`.
+    error NotInRoot(bytes32 docHash, bytes32 root);
     error AlreadyRevoked(bytes32 hash);
 
     constructor() {
@@ -64,20 +74,29 @@ contract AnchorRegistry {
         emit Anchored(root, msg.sender);
     }
 
-    /// @notice Revoke every document of a batch (owner or the root's issuer).
+    /// @notice Revoke every document of a batch (only the issuer who anchored it).
     function revokeRoot(bytes32 root, string calldata reason) external {
-        Root storage record = _anchoredBy(root);
+        Root storage record = _anchoredBySender(root);
         if (record.revokedAt != 0) revert AlreadyRevoked(root);
         record.revokedAt = uint64(block.timestamp);
-        emit Revoked(root, true, msg.sender, reason);
+        emit RootRevoked(root, msg.sender, reason);
     }
 
-    /// @notice Revoke one document of the batch `root` (owner or the root's issuer).
-    function revokeDocument(bytes32 docHash, bytes32 root, string calldata reason) external {
-        _anchoredBy(root);
-        if (_documents[docHash].revokedAt != 0) revert AlreadyRevoked(docHash);
-        _documents[docHash] = DocumentRevocation(msg.sender, uint64(block.timestamp));
-        emit Revoked(docHash, false, msg.sender, reason);
+    /// @notice Revoke one document of the batch `root`, shown to be in it by its receipt's salt
+    /// and path (only the issuer who anchored the root). It stays revoked in every batch of
+    /// that issuer.
+    function revokeDocument(
+        bytes32 docHash,
+        bytes32 salt,
+        ProofStep[] calldata path,
+        bytes32 root,
+        string calldata reason
+    ) external {
+        _anchoredBySender(root);
+        if (_rootOf(docHash, salt, path) != root) revert NotInRoot(docHash, root);
+        if (_documentRevokedAt[msg.sender][docHash] != 0) revert AlreadyRevoked(docHash);
+        _documentRevokedAt[msg.sender][docHash] = uint64(block.timestamp);
+        emit DocumentRevoked(docHash, root, msg.sender, reason);
     }
 
     function rootInfo(bytes32 root)
@@ -89,13 +108,28 @@ contract AnchorRegistry {
         return (record.issuer, record.anchoredAt, record.revokedAt);
     }
 
-    function documentRevokedAt(bytes32 docHash) external view returns (uint64) {
-        return _documents[docHash].revokedAt;
+    /// @notice When `issuer` revoked the document `docHash` (0: not revoked by them).
+    function documentRevokedAt(address issuer, bytes32 docHash) external view returns (uint64) {
+        return _documentRevokedAt[issuer][docHash];
     }
 
-    function _anchoredBy(bytes32 root) private view returns (Root storage record) {
+    function _anchoredBySender(bytes32 root) private view returns (Root storage record) {
         record = _roots[root];
         if (record.issuer == address(0)) revert UnknownRoot(root);
-        if (msg.sender != owner && msg.sender != record.issuer) revert NotAllowed();
+        if (msg.sender != record.issuer) revert NotRootIssuer(root, record.issuer);
+    }
+
+    /// @dev leaf = sha256(0x00 || salt || docHash); node = sha256(0x01 || left || right).
+    function _rootOf(bytes32 docHash, bytes32 salt, ProofStep[] calldata path)
+        private
+        pure
+        returns (bytes32 running)
+    {
+        running = sha256(abi.encodePacked(bytes1(0x00), salt, docHash));
+        for (uint256 i = 0; i < path.length; ++i) {
+            running = path[i].left
+                ? sha256(abi.encodePacked(bytes1(0x01), path[i].sibling, running))
+                : sha256(abi.encodePacked(bytes1(0x01), running, path[i].sibling));
+        }
     }
 }

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ledger.anchoring import anchor_pending
-from ledger.chain import ChainWriter, connect, registry, signing_key
+from ledger.chain import ChainWriter, connect, signing_key
 from ledger.models import AnchorRequest
+from ledger.proof import parse_receipt
 from ledger.service import current_receipt, request_anchor, verify_request
 from ledger.trust import Trust, installation_trust
 from ledger.verify import verify
@@ -90,15 +91,12 @@ def test_revocation_shows_in_the_verdict(
     db: Session, test_chain: ThrowawayChain, scope: str
 ) -> None:
     receipt = _receipt(db, _anchored(db, test_chain))
-    w3 = connect(test_chain.url)
-    contract = registry(w3, receipt["anchor"]["contract"])
-    writer = ChainWriter(w3, signing_key(test_chain.settings()))
-    root = bytes.fromhex(receipt["root"])
+    writer = ChainWriter(connect(test_chain.url), signing_key(test_chain.settings()))
     if scope == "root":
-        writer.call(contract.functions.revokeRoot(root, "issued in error"))
+        root = bytes.fromhex(receipt["root"])
+        writer.revoke_root(receipt["anchor"]["contract"], root, reason="issued in error")
     else:
-        doc_hash = bytes.fromhex(receipt["doc_hash"])
-        writer.call(contract.functions.revokeDocument(doc_hash, root, "superseded"))
+        writer.revoke_document(parse_receipt(receipt), reason="superseded")
     verdict = verify(receipt, DOC, test_chain.url, trust=_trust(db, test_chain))
     assert verdict.status == "revoked"
     assert verdict.revoked_at is not None
