@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # installation deployed and its own anchoring account: "chain_id:0xaddress", "0xaddress"
     ledger_trusted_registries: list[str] = []
     ledger_trusted_issuers: list[str] = []
+    # the public verify pages: checks per client address (limits' notation), and how long a
+    # verdict is reused for the same document before the chain is asked again
+    ledger_verify_rate: str = "30/minute"
+    ledger_verdict_cache_seconds: int = 60
 
     pg_port: int = 54329
     mqtt_port: int = 18830

@@ -14,6 +14,7 @@ from core.auth.principal import Principal
 from core.auth.roles import Role
 from core.db import SessionDep
 from core.errors import InvalidInput, NotFound
+from core.web.body_limit import MiB
 from core.web.deps import StaffPrincipal
 from core.web.flash import see_other
 from core.web.forms import FormModel, Say, blank_form, read_form, render_form
@@ -76,7 +77,7 @@ def company_page(request: Request, session: SessionDep, principal: StaffPrincipa
     return render_form(request, _PAGE, _context(principal, letterhead), form=form)
 
 
-@router.post(PAGE_PATH, include_in_schema=False)
+@router.post(PAGE_PATH, include_in_schema=False, max_body_size=MAX_LOGO_BYTES + MiB)
 async def save_company_page(
     request: Request, session: SessionDep, principal: StaffPrincipal
 ) -> Response:
@@ -112,7 +113,7 @@ def read_company_profile(session: SessionDep, principal: StaffPrincipal) -> Comp
     return _read(session, company_letterhead(session, actor=principal))
 
 
-@router.put("/api/crm/company", tags=["crm"])
+@router.put("/api/crm/company", tags=["crm"], max_body_size=MAX_LOGO_BYTES * 4 // 3 + MiB)
 def write_company_profile(
     data: CompanyProfileWrite, session: SessionDep, principal: StaffPrincipal
 ) -> CompanyProfileRead:

@@ -21,6 +21,7 @@ from core.config import ConfigError, get_settings
 from core.db import get_sessionmaker
 from core.errors import PermissionDenied
 from core.formatting import set_reader_source
+from core.web.body_limit import DEFAULT_MAX_BODY, TooLargeInWords
 from core.web.csrf import CSRFMiddleware
 from core.web.deps import get_principal, require_login
 from core.web.errors import LoginRequired, install_error_handlers
@@ -120,16 +121,19 @@ def create_app() -> FastAPI:
     load_all_models()  # every mapper configured: one package's FK may name another's table
     app = FastAPI(title="fieldcrm", docs_url=None, redoc_url=None, openapi_url=None)
     # Added last = outermost: CSRF refusals get the security headers too.
+    app.add_middleware(TooLargeInWords)
     app.add_middleware(CSRFMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     set_reader_source(reader_of_principal)
     mount_static(app)
-    app.include_router(ops_router)
+    app.include_router(ops_router, max_body_size=DEFAULT_MAX_BODY)
     register_telemetry_metrics()
     register_ledger_metrics()
     for module_name in ROUTER_MODULES:
         if importlib.util.find_spec(module_name) is None:
             continue
-        app.include_router(importlib.import_module(module_name).router)
+        # every body is capped: 1 MB unless the route names its own (core/web/body_limit.py)
+        router = importlib.import_module(module_name).router
+        app.include_router(router, max_body_size=DEFAULT_MAX_BODY)
     return app

@@ -12,8 +12,10 @@ from fastapi.responses import Response
 
 from core.config import get_settings
 from core.db import SessionDep
+from core.web.body_limit import FormLimits, MiB, in_words
 from core.web.deps import OptionalPrincipal
 from core.web.templating import render
+from core.web.throttle import PublicLimit
 from ledger.chain import ChainUnavailable
 from ledger.models import AnchorRequest
 from ledger.qr import anchor_badge, verify_path
@@ -25,11 +27,15 @@ from ledger.service import (
     verify_request,
 )
 from ledger.trust import installation_trust
+from ledger.verdict_cache import VerdictCache, VerdictKey
 from ledger.verify import Verdict, verify
 
 router = APIRouter(include_in_schema=False)
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+MAX_UPLOAD_BYTES = 8 * MiB  # our service reports, statements and contracts are far smaller
 MAX_RECEIPT_BYTES = 64 * 1024
+# a public form: the document, a receipt as a file or pasted, and the multipart overhead
+MAX_VERIFY_BODY = MAX_UPLOAD_BYTES + 2 * MAX_RECEIPT_BYTES + 64 * 1024
+_VERIFY_FORM = FormLimits(max_files=2, max_fields=10)  # the document and a receipt file
 HOW_IT_WORKS_PATH = "/verify/how-it-works"
 TEMPLATE = "ledger/verify.html"
 NO_FILE = "Choose the file you want to check."
@@ -38,7 +44,23 @@ UNKNOWN_LINK = (
     "or choose the file below to look it up."
 )
 
+TOO_LARGE = (
+    f"This file is larger than {in_words(MAX_UPLOAD_BYTES)}, far larger than any document we "
+    "issue: it is not one of ours."
+)
+
 Check = Callable[[], Verdict]
+_VERIFY_LIMIT = PublicLimit("ledger-verify", rate=lambda: get_settings().ledger_verify_rate)
+_VERDICTS = VerdictCache(seconds=lambda: get_settings().ledger_verdict_cache_seconds)
+
+
+def forget_verdicts() -> None:
+    """Drop every cached verdict (tests; an operator's revocation is a new key anyway)."""
+    _VERDICTS.clear()
+
+
+class _TooLarge(Exception):
+    pass
 
 
 @router.get("/verify", name="ledger_verify_form")
@@ -61,13 +83,19 @@ def verify_page(
     request: Request, request_id: str, session: SessionDep, principal: OptionalPrincipal
 ) -> Response:
     """What the QR code opens: the registered document's record, and a form to check a copy."""
+    _VERIFY_LIMIT.check(request)
     anchor_request = _lookup(session, request_id)
     if anchor_request is None:
         return _page(request, None, notice=UNKNOWN_LINK, status_code=404)
     return _page(request, anchor_request, record=_record(session, anchor_request))
 
 
-@router.post("/verify/{request_id}", name="ledger_verify_against")
+@router.post(
+    "/verify/{request_id}",
+    name="ledger_verify_against",
+    max_body_size=MAX_VERIFY_BODY,
+    form_limits=_VERIFY_FORM,
+)
 async def verify_against(
     request: Request,
     request_id: str,
@@ -76,10 +104,14 @@ async def verify_against(
     document: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     """Check an uploaded file against the one document this link is for."""
+    _VERIFY_LIMIT.check(request)
     anchor_request = _lookup(session, request_id)
     if anchor_request is None:
         return _page(request, None, notice=UNKNOWN_LINK, status_code=404)
-    body = await _read(document, MAX_UPLOAD_BYTES)
+    try:
+        body = await _read(document, MAX_UPLOAD_BYTES)
+    except _TooLarge:
+        return _page(request, anchor_request, errors={"document": TOO_LARGE}, status_code=413)
     if body is None:
         return _page(request, anchor_request, errors={"document": NO_FILE}, status_code=422)
     digest = hashlib.sha256(body).hexdigest()
@@ -97,10 +129,13 @@ async def verify_against(
         request,
         lambda: verify_request(session, request=anchor_request, rpc_url=rpc_url, document=body),
         anchor_request,
+        key=("request", str(anchor_request.id), digest),
     )
 
 
-@router.post("/verify", name="ledger_verify_upload")
+@router.post(
+    "/verify", name="ledger_verify_upload", max_body_size=MAX_VERIFY_BODY, form_limits=_VERIFY_FORM
+)
 async def verify_upload(
     request: Request,
     session: SessionDep,
@@ -110,12 +145,19 @@ async def verify_upload(
     receipt_text: Annotated[str, Form(max_length=MAX_RECEIPT_BYTES)] = "",
 ) -> Response:
     """Check a file by its hash among the documents we registered, or against its receipt."""
-    body = await _read(document, MAX_UPLOAD_BYTES)
-    receipt_json = (await _read(receipt, MAX_RECEIPT_BYTES)) or receipt_text.encode() or None
+    _VERIFY_LIMIT.check(request)
+    try:
+        body = await _read(document, MAX_UPLOAD_BYTES)
+        receipt_json = (await _read(receipt, MAX_RECEIPT_BYTES)) or receipt_text.encode() or None
+    except _TooLarge:
+        return _page(request, None, errors={"document": TOO_LARGE}, status_code=413)
     rpc_url = get_settings().resolved_rpc_url()
     if receipt_json is not None:
         trust = installation_trust(session, get_settings())
-        return _checked(request, lambda: verify(receipt_json, body, rpc_url, trust=trust), None)
+        key = ("receipt", _sha256(receipt_json), _sha256(body) if body is not None else "")
+        return _checked(
+            request, lambda: verify(receipt_json, body, rpc_url, trust=trust), None, key=key
+        )
     if body is None:
         return _page(request, None, errors={"document": NO_FILE}, status_code=422)
     digest = hashlib.sha256(body).hexdigest()
@@ -133,6 +175,7 @@ async def verify_upload(
         request,
         lambda: verify_request(session, request=found, rpc_url=rpc_url, document=body),
         found,
+        key=("request", str(found.id), digest),
     )
 
 
@@ -147,7 +190,10 @@ def _record(session: SessionDep, anchor_request: AnchorRequest) -> Verdict | Non
     """What the ledger says about the registered document itself (None: chain unreachable)."""
     rpc_url = get_settings().resolved_rpc_url()
     try:
-        return verify_request(session, request=anchor_request, rpc_url=rpc_url)
+        return _VERDICTS.get(
+            ("record", str(anchor_request.id), anchor_request.status),
+            lambda: verify_request(session, request=anchor_request, rpc_url=rpc_url),
+        )
     except ChainUnavailable:
         return None
 
@@ -156,12 +202,20 @@ async def _read(upload: UploadFile | None, limit: int) -> bytes | None:
     if upload is None or not upload.filename:
         return None
     data = await upload.read(limit + 1)
-    return data[:limit] if len(data) > limit else data
+    if len(data) > limit:
+        raise _TooLarge
+    return data
 
 
-def _checked(request: Request, check: Check, anchor_request: AnchorRequest | None) -> Response:
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _checked(
+    request: Request, check: Check, anchor_request: AnchorRequest | None, *, key: VerdictKey
+) -> Response:
     try:
-        verdict = check()
+        verdict = _VERDICTS.get(key, check)
     except ChainUnavailable:
         return _page(request, anchor_request, unavailable=True, status_code=503)
     return _page(request, anchor_request, result=verdict)

@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from core.auth.principal import Principal
+from core.config import get_settings
 from core.db import SessionDep
 from core.formatting import reader_of
+from core.web.body_limit import ONE_FILE, MiB
 from core.web.deps import StaffPrincipal
 from core.web.templating import render
 from partner_portal import library, training_views
@@ -33,6 +35,7 @@ from partner_portal.library_web import (
 from partner_portal.uploads import UploadKind, stored_path
 
 router = APIRouter(include_in_schema=False)
+_DOCUMENT_BODY = get_settings().upload_max_bytes + MiB
 router.include_router(training_views.router)
 
 _PORTAL = "partner_portal/library/documents.html"
@@ -150,7 +153,12 @@ def staff_documents_page(
     return render(request, _STAFF, {"documents": documents, **audience_choices(session)})
 
 
-@router.post("/staff/partners/documents", name="staff_create_document")
+@router.post(
+    "/staff/partners/documents",
+    name="staff_create_document",
+    max_body_size=_DOCUMENT_BODY,
+    form_limits=ONE_FILE,
+)
 def create_document(
     request: Request,
     session: SessionDep,
@@ -196,7 +204,12 @@ def update_document(
     return see_other(request, f"/staff/partners/documents/{document_id}")
 
 
-@router.post("/staff/partners/documents/{document_id}/versions", name="staff_add_version")
+@router.post(
+    "/staff/partners/documents/{document_id}/versions",
+    name="staff_add_version",
+    max_body_size=_DOCUMENT_BODY,
+    form_limits=ONE_FILE,
+)
 def add_version(
     document_id: int,
     request: Request,

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.db import SessionDep
 from core.errors import Conflict, InvalidInput, NotFound
+from core.web.body_limit import MiB
 from core.web.deps import CurrentPrincipal
 from ledger.qr import verify_path
 from partner_portal.dashboard import ProgramStanding, TierStanding, distributor_dashboard
@@ -90,7 +91,12 @@ class DashboardRead(BaseModel):
     last_year: list[Decimal]
 
 
-@router.post("/pickups", status_code=status.HTTP_201_CREATED, response_model=PickupBatchRead)
+@router.post(
+    "/pickups",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PickupBatchRead,
+    max_body_size=32 * MiB,  # up to MAX_LINES lines of JSON
+)
 def post_pickups(
     body: PickupBatchIn, session: SessionDep, principal: CurrentPrincipal
 ) -> PickupBatchRead:

@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
+from core.config import get_settings
 from core.db import SessionDep
 from core.formatting import reader_of
+from core.web.body_limit import ONE_FILE, MiB
 from core.web.deps import StaffPrincipal
 from core.web.templating import render
 from partner_portal import library, training
@@ -92,7 +94,12 @@ def staff_training_page(
     return render(request, "partner_portal/library/staff_training.html", context)
 
 
-@router.post("/staff/partners/training", name="staff_upload_video")
+@router.post(
+    "/staff/partners/training",
+    name="staff_upload_video",
+    max_body_size=get_settings().video_max_bytes + MiB,
+    form_limits=ONE_FILE,
+)
 def upload_video(
     request: Request,
     session: SessionDep,

@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy import select
 
 from core.db import SessionDep, utcnow
+from core.web.body_limit import ONE_FILE, MiB
 from core.web.deps import CurrentPrincipal, StaffPrincipal
 from service_orders.api_schemas import (
     AssignRequest,
@@ -28,7 +29,7 @@ from service_orders.dispatch import accept_offer, assign_by_hand, decline_offer,
 from service_orders.engineers import update_location
 from service_orders.kpis import Period, service_kpis
 from service_orders.models import DispatchDecision, DispatchOffer, OfferStatus, WorkOrderPhoto
-from service_orders.photos import add_photo, photo_file, photo_thumbnail
+from service_orders.photos import MAX_PHOTO_BYTES, add_photo, photo_file, photo_thumbnail
 from service_orders.queries import (
     board_assets,
     board_engineers,
@@ -152,7 +153,13 @@ def photos(work_order_id: int, session: SessionDep, principal: CurrentPrincipal)
     return [_photo_read(p) for p in photos_of(session, work_order_id=work_order_id)]
 
 
-@router.post("/work-orders/{work_order_id}/photos", response_model=PhotoRead, status_code=201)
+@router.post(
+    "/work-orders/{work_order_id}/photos",
+    response_model=PhotoRead,
+    status_code=201,
+    max_body_size=MAX_PHOTO_BYTES + MiB,
+    form_limits=ONE_FILE,
+)
 async def upload_photo(
     work_order_id: int,
     photo: Annotated[UploadFile, File()],

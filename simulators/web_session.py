@@ -1,7 +1,8 @@
 """A logged-in HTTP session with the web app, as a person's browser has one.
 
-It logs in through the `/login` form with the page's CSRF token, keeps the cookies, and
-sends the token in the `X-CSRF-Token` header on every unsafe JSON call.
+It logs in through the `/login` form with the page's CSRF token, keeps the cookies, takes the
+new session's token from its first page, and sends it in the `X-CSRF-Token` header on every
+unsafe JSON call.
 """
 
 from __future__ import annotations
@@ -40,14 +41,20 @@ class WebSession:
         match = _CSRF_FIELD.search(page.text)
         if match is None:
             raise WebError("GET", "/login", page)
-        self.csrf = match.group(1)  # the token belongs to the CSRF cookie, kept from here on
         response = self.client.post(
             "/login",
-            data={"email": self.email, "password": self.password, "csrf_token": self.csrf},
+            data={"email": self.email, "password": self.password, "csrf_token": match.group(1)},
             follow_redirects=False,
         )
         if response.status_code != 303:
             raise WebError("POST", "/login", response)
+        # the token is bound to the session: the one of the login page is void from here on
+        home = response.headers["location"]
+        page = self.client.get(home)
+        meta = _CSRF_META.search(page.text)
+        if meta is None:
+            raise WebError("GET", home, page)
+        self.csrf = meta.group(1)
 
     def get_json(self, path: str) -> Any:
         return self._checked("GET", path, self._send("GET", path))

@@ -128,3 +128,14 @@ def _remove_state(link: Path) -> None:
         link.unlink()
     else:
         shutil.rmtree(link, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_public_limits() -> None:
+    """Each test starts with no public-page counts and no cached verdicts (all tests call
+    from the same client address, and one test's verdict must not answer another's)."""
+    from core.web.throttle import reset_limits
+    from ledger.views import forget_verdicts
+
+    reset_limits()
+    forget_verdicts()

@@ -71,6 +71,10 @@ _ADMIN_403_HINT = (
 _MESSAGES = {
     404: "There is no page at this address.",
     405: "This address does not accept that kind of request.",
+    413: (
+        "What you sent is larger than this form accepts. Choose a smaller file, or send less"
+        " at once."
+    ),
 }
 
 
@@ -183,7 +187,9 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
         return await _login_required(request, exc)
     detail = exc.detail
     message = detail if isinstance(detail, str) else _TITLES.get(exc.status_code, "Error")
-    if message == HTTPStatus(exc.status_code).phrase and exc.status_code in _MESSAGES:
+    # Starlette's body-limit refusal says "Content Too Large", not the status's phrase
+    bare = message in (HTTPStatus(exc.status_code).phrase, "Content Too Large")
+    if bare and exc.status_code in _MESSAGES:
         message = _MESSAGES[exc.status_code]
     return error_response(
         request,

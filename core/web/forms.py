@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -106,9 +107,29 @@ def blank_form(model: type[M], **initial: Any) -> PageForm[M]:
     return PageForm(model, values={name: _shown(value) for name, value in initial.items()})
 
 
-async def read_form(request: Request, model: type[M]) -> PageForm[M]:
-    """The submitted form parsed into `model`, or its problems in words, the input kept."""
-    raw = await request.form()
+async def read_form(
+    request: Request,
+    model: type[M],
+    *,
+    max_files: int = 1,
+    max_fields: int = 200,
+    files_field: str = GENERAL,
+) -> PageForm[M]:
+    """The submitted form parsed into `model`, or its problems in words, the input kept.
+
+    A multipart body with more than `max_files` files or `max_fields` fields is refused while
+    it is parsed (before any of it is spooled to disk), the problem next to `files_field`."""
+    try:
+        raw = await request.form(max_files=max_files, max_fields=max_fields)
+    except HTTPException as exc:
+        if exc.status_code != 400 or "Too many" not in str(exc.detail):
+            raise
+        form = PageForm(model)
+        many = f"{max_files} file{'' if max_files == 1 else 's'}"
+        form.add_error(
+            files_field if "files" in str(exc.detail) else GENERAL, f"Send at most {many} at once."
+        )
+        return form
     stack = request.scope.get("fastapi_middleware_astack")
     if isinstance(stack, AsyncExitStack):  # uploaded files are closed after the response
         stack.push_async_callback(raw.close)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
 from core.db import SessionDep
+from core.web.body_limit import MiB
 from core.web.flash import see_other
 from core.web.forms import PageForm, blank_form, read_form, render_form
 from core.web.templating import render
@@ -53,13 +54,17 @@ def request_form(
     return render_form(request, _NEW, _request_context(session, principal), form=form)
 
 
-@router.post("/customer/service/new", name="customer_service_request")
+@router.post(
+    "/customer/service/new",
+    name="customer_service_request",
+    max_body_size=MAX_PHOTOS * MAX_PHOTO_BYTES + MiB,
+)
 async def send_request(
     request: Request, session: SessionDep, principal: CustomerPrincipal, store: PhotoStore
 ) -> Response:
     """Multipart: the device, what is wrong, how urgent, up to MAX_PHOTOS photos; then to the
     new work order's page (a refresh there sends nothing again)."""
-    form = await read_form(request, ServiceRequestForm)
+    form = await read_form(request, ServiceRequestForm, max_files=MAX_PHOTOS, files_field="photos")
     work_order = None
     with form.refusals(session):
         photos = await read_photos(form.files("photos"))

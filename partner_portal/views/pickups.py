@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.db import SessionDep
 from core.errors import InvalidInput
+from core.web.body_limit import ONE_FILE, MiB
 from core.web.templating import is_htmx, render
 from crm.models import ProductModel
 from crm.views import DistributorPrincipal
@@ -116,7 +117,12 @@ def csv_template(session: SessionDep, principal: DistributorPrincipal) -> Respon
     )
 
 
-@router.post("/portal/pickups/upload", name="portal_pickups_upload")
+@router.post(
+    "/portal/pickups/upload",
+    name="portal_pickups_upload",
+    max_body_size=MAX_CSV_BYTES + MiB,
+    form_limits=ONE_FILE,
+)
 async def upload_csv(
     request: Request,
     session: SessionDep,

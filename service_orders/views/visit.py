@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from core.auth.principal import Principal
 from core.db import SessionDep, utcnow
 from core.labels import label
+from core.web.body_limit import ONE_FILE, MiB
 from core.web.flash import flash_message, see_other
 from core.web.forms import PageForm, blank_form, read_form, render_form
 from core.web.templating import is_htmx, render
@@ -210,7 +211,12 @@ def save_notes(
     return render(request, JOB_TEMPLATE, {"notes_saved": True}, block="notes_status")
 
 
-@router.post("/engineer/jobs/{work_order_id}/photos", name="engineer_photo")
+@router.post(
+    "/engineer/jobs/{work_order_id}/photos",
+    name="engineer_photo",
+    max_body_size=MAX_PHOTO_BYTES + MiB,
+    form_limits=ONE_FILE,
+)
 async def upload_photo(
     work_order_id: int,
     request: Request,
