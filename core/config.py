@@ -107,6 +107,9 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 120
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    # administrators and dispatchers log in with a code from an authenticator app too; unset:
+    # required in production (enrolled at the next login), optional elsewhere
+    require_staff_totp: bool | None = None
 
     @model_validator(mode="after")
     def _refuse_missing_secret_in_production(self) -> Settings:
@@ -149,6 +152,12 @@ class Settings(BaseSettings):
                 "example en_GB or de_DE)"
             ) from exc
         return self
+
+    @property
+    def staff_totp_required(self) -> bool:
+        if self.require_staff_totp is not None:
+            return self.require_staff_totp
+        return self.env == "production"
 
     @property
     def uses_local_database(self) -> bool:

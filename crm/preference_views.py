@@ -22,14 +22,18 @@ from core.formatting import (
 from core.web.deps import CurrentPrincipal
 from core.web.flash import see_other
 from core.web.forms import FormModel, PageForm, blank_form, read_form, render_form
+from crm import account_views, two_factor_views
 from crm.preferences import (
     own_preferences,
     reader_of_org,
     reader_of_principal,
     set_own_preferences,
 )
+from crm.service.two_factor import has_two_factor
 
 router = APIRouter(tags=["me"])
+router.include_router(account_views.router)  # your password, and the forgotten one's reset
+router.include_router(two_factor_views.router)  # staff: the authenticator app
 _PAGE = "crm/settings.html"
 FOLLOW = ""  # the choice "same as my organization"
 
@@ -85,6 +89,7 @@ def _page(request: Request, session: SessionDep, principal: CurrentPrincipal,
             "zone_groups": time_zone_groups(),
             "locales": locale_choices(utcnow()),
             "now": utcnow(),
+            "two_factor": has_two_factor(session, user_id=principal.user_id),
         },
         form=form,
     )

@@ -1,4 +1,5 @@
-"""HTML pages of crm: login, logout and each role's landing page."""
+"""HTML pages of crm: login (password, then a staff user's code), logout and each role's
+landing page."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
 from core.auth.roles import Role
-from core.auth.sessions import create_session, end_session
+from core.auth.sessions import STEP_PAGES, create_session, end_session
 from core.config import get_settings
 from core.db import SessionDep
 from core.errors import PermissionDenied, TooManyAttempts
@@ -28,16 +29,21 @@ from core.web.deps import (
 )
 from core.web.forms import GENERAL, FormModel, Say, blank_form, read_form
 from core.web.templating import nav_for, render
-from crm import company_views, overview
+from crm import company_views, outbox_views, overview
 from crm.capabilities import capabilities_of
-from crm.models import Capability
-from crm.service import authenticate
+from crm.login_steps import code_step_token, code_step_user
+from crm.models import Capability, User
+from crm.service import authenticate, principal_of
+from crm.service.accounts import step_after_login
+from crm.service.two_factor import has_two_factor, verify_login_code
 
 router = APIRouter(include_in_schema=False)
 router.include_router(company_views.router)  # the company profile page and its API
+router.include_router(outbox_views.router)  # development only: the e-mails not sent
 
 DistributorPrincipal = Annotated[Principal, Depends(require_role(Role.DISTRIBUTOR))]
 _LOGIN = "crm/login.html"
+_LOGIN_CODE = "crm/login_code.html"
 
 
 class LoginForm(FormModel):
@@ -47,6 +53,14 @@ class LoginForm(FormModel):
 
     email: Annotated[str, Field(max_length=320), Say(missing="Enter your e-mail address")]
     password: Annotated[str, Field(max_length=1024), Say(missing="Enter your password")]
+    next: Annotated[str, Field(max_length=2000)] = ""
+
+
+class LoginCodeForm(FormModel):
+    """The second step of a login: the code of the authenticator app, or a recovery code."""
+
+    token: Annotated[str, Field(max_length=1000)] = ""
+    code: Annotated[str, Field(max_length=40), Say(missing="Enter the 6-digit code from your app")]
     next: Annotated[str, Field(max_length=2000)] = ""
 
 
@@ -88,7 +102,6 @@ async def login(request: Request, session: SessionDep) -> Response:
     form.values["next"] = safe_next_path(form.value("next"), default="")
     if form.data is None:
         return render(request, _LOGIN, {"form": form}, status_code=422)
-    settings = get_settings()
     client = request.client.host if request.client else "unknown"
     try:
         principal = authenticate(
@@ -101,10 +114,52 @@ async def login(request: Request, session: SessionDep) -> Response:
         headers = {"Retry-After": str(exc.details.get("retry_after", 60))} if status == 429 else {}
         form.add_error(GENERAL, exc.message)
         return render(request, _LOGIN, {"form": form}, status_code=status, headers=headers)
+    if has_two_factor(session, user_id=principal.user_id):
+        user = session.get(User, principal.user_id)
+        assert user is not None  # authenticate just found them
+        code_form = blank_form(LoginCodeForm, token=code_step_token(user), next=form.data.next)
+        return render(request, _LOGIN_CODE, {"form": code_form})
+    return _open_session(request, session, principal=principal, next_path=form.data.next)
+
+
+@router.post("/login/code")
+async def login_code(request: Request, session: SessionDep) -> Response:
+    """The code after the password: only a right one makes the session."""
+    form = await read_form(request, LoginCodeForm)
+    form.values["next"] = safe_next_path(form.value("next"), default="")
+    user = code_step_user(session, str(form.value("token")))
+    if user is None:
+        again = blank_form(LoginForm, next=form.values["next"])
+        again.add_error(GENERAL, "This login took too long. Enter your e-mail and password again.")
+        return render(request, _LOGIN, {"form": again}, status_code=401)
+    if form.data is None:
+        return render(request, _LOGIN_CODE, {"form": form}, status_code=422)
+    client = request.client.host if request.client else "unknown"
+    try:
+        verify_login_code(session, user_id=user.id, code=form.data.code, client=client)
+    except (PermissionDenied, TooManyAttempts) as exc:
+        session.commit()  # the wrong code counts for the throttle
+        status = 429 if isinstance(exc, TooManyAttempts) else 401
+        headers = {"Retry-After": str(exc.details.get("retry_after", 60))} if status == 429 else {}
+        form.add_error("code", exc.message)
+        return render(request, _LOGIN_CODE, {"form": form}, status_code=status, headers=headers)
+    return _open_session(request, session, principal=principal_of(user), next_path=form.data.next)
+
+
+def _open_session(
+    request: Request, session: Session, *, principal: Principal, next_path: str
+) -> Response:
+    """The session cookie and the way on: the step a fresh session must finish first (a
+    password someone else chose, a required second factor), else where it was going."""
+    settings = get_settings()
     max_age = timedelta(hours=settings.session_max_age_hours)
-    token = create_session(session, principal=principal, max_age=max_age)
-    home = home_path(session, principal)
-    response = RedirectResponse(safe_next_path(form.data.next, default=home), status_code=303)
+    step = step_after_login(session, user_id=principal.user_id)
+    token = create_session(session, principal=principal, max_age=max_age, pending_step=step)
+    if step is not None:
+        target = STEP_PAGES[step]
+    else:
+        target = safe_next_path(next_path, default=home_path(session, principal))
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         cookie_name(SESSION_COOKIE),
         token,

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from core.auth.roles import Role
+from core.auth.sessions import StepRequired
 from core.errors import DomainError
 from core.web.templating import is_htmx, render
 
@@ -85,6 +86,7 @@ class LoginRequired(Exception):
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that turn exceptions into responses, once for all packages."""
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(StepRequired, _step_required)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(HTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -165,6 +167,17 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
         details=exc.details,
         headers=headers,
     )
+
+
+async def _step_required(request: Request, exc: Exception) -> Response:
+    """A session with a step to finish: a page goes to the step's page, the API gets 403
+    with the step's code (password_change_required, two_factor_enrolment_required)."""
+    assert isinstance(exc, StepRequired)  # registered for StepRequired only
+    if wants_json(request):
+        return await _domain_error(request, exc)
+    if is_htmx(request):
+        return Response(status_code=403, headers={"HX-Redirect": exc.location})
+    return RedirectResponse(exc.location, status_code=303)
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.auth.passwords import MIN_PASSWORD_LENGTH, dummy_hash, hash_password, verify_password
-from core.auth.principal import Principal
+from core.auth.principal import SYSTEM, Principal
 from core.auth.roles import Role
 from core.auth.sessions import (
     check_login_allowed,
@@ -36,7 +36,9 @@ CREDENTIALS_SET = "set_password"
 
 
 def create_user(session: Session, *, actor: Principal, data: UserCreate) -> User:
-    """Add a user; non-staff may only add colleagues with their own role."""
+    """Add a user; non-staff may only add colleagues with their own role. A password chosen by
+    a person other than the user must be changed at the user's first login (the system's
+    accounts, the demo's and an invitee's own choice, need not)."""
     if not actor.is_staff and (
         data.org_id != actor.org_id or data.role != actor.role or actor.role == Role.ENGINEER
     ):
@@ -51,6 +53,7 @@ def create_user(session: Session, *, actor: Principal, data: UserCreate) -> User
         role=data.role.value,
         password_hash=hash_password(data.password),
         is_active=True,
+        must_change_password=actor != SYSTEM,
     )
     return add_audited(session, actor=actor, record=user, fields=USER_FIELDS)
 
@@ -92,7 +95,8 @@ def apply_user_update(session: Session, *, actor: Principal, user: User, data: U
 
 
 def set_password(session: Session, *, actor: Principal, user_id: int, password: str) -> None:
-    """Replace a user's password (their own, or anyone's for staff) and end their sessions."""
+    """Replace a user's password (their own, or anyone's for staff) and end their sessions;
+    one that staff chose for someone else must be changed at that user's next login."""
     if not actor.is_staff and actor.user_id != user_id:
         raise PermissionDenied("You may only change your own password.")
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -101,6 +105,7 @@ def set_password(session: Session, *, actor: Principal, user_id: int, password: 
         )
     user = get_record(session, User, user_id)
     user.password_hash = hash_password(password)
+    user.must_change_password = actor.user_id != user.id
     session.flush()
     revoke_user_sessions(session, user_id=user.id)
     record_change(

@@ -59,7 +59,7 @@ def test_add_a_colleague_shows_errors_next_to_the_fields_and_keeps_the_input(pag
     page = page_at
     log_in(page, "distributor", then="/portal/users")
     page.get_by_label("E-mail").fill("nea-at-example")
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Send invitation").click()
 
     summary = page.locator(".error-summary")
     expect(summary).to_contain_text("There is a problem")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,40 +10,59 @@ from core.errors import Conflict, NotFound, PermissionDenied
 from crm.capabilities import has_capability
 from crm.models import AuditLog, Capability, User
 from partner_portal.partner_users import (
+    accept_invitation,
     invite_user,
     list_partner_users,
     set_partner_admin,
     set_user_active,
 )
+from tests.crm.account_helpers import NEW_PASSWORD, link_in, link_in_text, mails_to
 from tests.crm.factories import PASSWORD
 from tests.fieldcrm import conftest as web
 from tests.fieldcrm.conftest import Browser
 from tests.partner_portal.contract_factories import make_partner
 
 browser = web.browser  # the whole-app client fixture (this folder has no conftest re-exporting it)
-_PASSWORD_SHOWN = re.compile(r'<p class="mono"><strong>([^<]+)</strong></p>')
 
 
-def test_an_admin_creates_a_colleague_who_can_log_in(browser: Browser, db: Session) -> None:
+def test_an_admin_invites_a_colleague_who_chooses_a_password_and_logs_in(
+    browser: Browser, db: Session
+) -> None:
     partner = make_partner(db)
     browser.log_in(partner.admin.email, PASSWORD)
     token = browser.csrf_token("/portal/users")
 
-    created = browser.post(
+    invited = browser.post(
         "/portal/users",
         data={"csrf_token": token, "email": "New.Colleague@Example.test", "full_name": "Nea"},
     )
 
-    assert created.status_code == 200
-    assert created.headers["cache-control"] == "no-store"
-    match = _PASSWORD_SHOWN.search(created.text)
-    assert match, "the initial password is shown once"
+    assert invited.status_code == 200
+    assert "We sent Nea an invitation to <strong>new.colleague@example.test</strong>" in (
+        invited.text
+    )
+    # no account and no password yet: the colleague chooses it, nobody else ever knows it
+    assert db.scalar(select(User).where(User.email == "new.colleague@example.test")) is None
+    (mail,) = mails_to(db, "new.colleague@example.test")
+    link = link_in(mail)
+    browser.post("/logout", data={"csrf_token": browser.csrf_token("/portal/users")})
+    page = browser.get(link)
+    assert page.status_code == 200
+    assert f"Join {partner.org.name}" in page.text
+    token = browser.csrf_token(link)
+    data = {"csrf_token": token, "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD}
+    accepted = browser.post(link, data=data)
+    assert accepted.status_code == 303
+    assert accepted.headers["location"] == "/login"
     user = db.scalar(select(User).where(User.email == "new.colleague@example.test"))
     assert user is not None
-    assert (user.org_id, user.role) == (partner.org.id, "distributor")
-    assert match.group(1) not in browser.get("/portal/users").text  # only once
-    browser.post("/logout", data={"csrf_token": browser.csrf_token("/portal/users")})
-    browser.log_in("new.colleague@example.test", match.group(1))
+    assert (user.org_id, user.role, user.must_change_password) == (
+        partner.org.id,
+        "distributor",
+        False,
+    )
+    assert browser.get(link).status_code == 404  # used up
+    browser.log_in("new.colleague@example.test", NEW_PASSWORD)
     assert browser.get("/portal/contracts").status_code == 200
 
 
@@ -142,7 +159,7 @@ def test_the_list_shows_the_own_organisation_only(db: Session) -> None:
         set_user_active(db, actor=partner.admin_principal, user_id=other.member.id, active=False)
 
 
-def test_an_invited_admin_gets_the_capability(db: Session) -> None:
+def test_an_invited_admin_gets_the_capability_on_accepting(db: Session) -> None:
     partner = make_partner(db)
     invitation = invite_user(
         db,
@@ -151,5 +168,9 @@ def test_an_invited_admin_gets_the_capability(db: Session) -> None:
         full_name="Second Admin",
         make_admin=True,
     )
-    assert len(invitation.initial_password) >= 16
-    assert has_capability(db, user_id=invitation.user.id, capability=Capability.PARTNER_ADMIN)
+    token = link_in_text(invitation.mail.body).rsplit("/", 1)[1]
+    assert invitation.invitation.token_hash != token  # only its hash is kept
+
+    user = accept_invitation(db, token=token, password=NEW_PASSWORD)
+
+    assert has_capability(db, user_id=user.id, capability=Capability.PARTNER_ADMIN)

@@ -22,6 +22,7 @@ from partner_portal.models import (
     DistributorContract,
     Inquiry,
     InquiryStatus,
+    PartnerInvitation,
     PickupLine,
     PortalDocument,
     PortalDocumentVersion,
@@ -30,6 +31,7 @@ from partner_portal.models import (
     StatementStatus,
     TrainingVideo,
 )
+from partner_portal.partner_users import invite_user
 from partner_portal.settlement import approve_statement, issue_statement, settle
 from tests.crm.factories import principal_of
 from tests.partner_portal import inquiry_factories as inquiries
@@ -56,6 +58,7 @@ class TenantA:
     accepted_contract: DistributorContract
     offered_contract: DistributorContract
     notifications: Sequence[Notification]
+    invitation: PartnerInvitation
 
 
 # How a path parameter names one of A's records. The first record of each tuple is complete
@@ -72,6 +75,7 @@ PARAMETERS: dict[str, Callable[[TenantA], tuple[int, ...]]] = {
     "notification_id": lambda a: tuple(n.id for n in a.notifications),
     "org_id": lambda a: (a.partner.org.id,),
     "program_id": lambda a: (a.program.id,),
+    "invitation_id": lambda a: (a.invitation.id,),
 }
 
 
@@ -122,11 +126,14 @@ def build_tenant_a(db: Session) -> TenantA:
     notes = notify(
         db, user_ids=[partner.member.id, partner.admin.id], title="Your statement is ready"
     )
+    invitation = invite_user(
+        db, actor=partner.admin_principal, email="invited@example.test", full_name="Invited"
+    ).invitation
     db.flush()
 
     a = TenantA(
         partner, product, program, statement, pickups, document, version, video,
-        approved_quote, open_inquiry, accepted, offered, notes,
+        approved_quote, open_inquiry, accepted, offered, notes, invitation,
     )  # fmt: skip
     _check_states(a)
     return a
@@ -187,6 +194,7 @@ _WATCHED = {
     "distributor_contracts": "distributor_org_id = ANY(:orgs)",
     "notifications": "user_id IN (SELECT id FROM users WHERE org_id = ANY(:orgs))",
     "user_capabilities": "user_id IN (SELECT id FROM users WHERE org_id = ANY(:orgs))",
+    "partner_invitations": "org_id = ANY(:orgs)",
 }
 # logging in stamps last_login_at; everything else about a user must stay
 _USERS = (

@@ -20,6 +20,17 @@ PUBLIC = {
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),
+    # a login's second step (the signed pending token, no session), a forgotten password's
+    # reset by e-mailed link, an invited colleague's link to choose a password
+    ("POST", "/login/code"),
+    ("GET", "/password/forgot"),
+    ("POST", "/password/forgot"),
+    ("GET", "/password/reset/{token}"),
+    ("POST", "/password/reset/{token}"),
+    ("GET", "/invitation/{token}"),
+    ("POST", "/invitation/{token}"),
+    # development and test installations without SMTP only (a 404 in production)
+    ("GET", "/dev/outbox"),
     ("GET", "/healthz"),
     # ledger: anyone holding a certificate verifies it, no account needed
     ("GET", "/verify"),

@@ -52,13 +52,13 @@ def test_distributor_admin_uploads_pickups_and_adds_a_colleague(
     laptop.goto("/portal/users")
     laptop.get_by_label("Full name").fill("Lena Lech")
     laptop.get_by_label("E-mail").fill("not-an-address")
-    laptop.get_by_role("button", name="Create account").click()
+    laptop.get_by_role("button", name="Send invitation").click()
     expect_field_error(laptop, "E-mail", "e-mail address")
     expect(laptop.get_by_label("Full name")).to_have_value("Lena Lech")
     walk.step("colleague-refused")
 
     laptop.get_by_label("E-mail").fill("lena.lech@lech-distribution.example")
-    laptop.get_by_role("button", name="Create account").click()
+    laptop.get_by_role("button", name="Send invitation").click()
     expect(laptop.locator("main")).to_contain_text("lena.lech@lech-distribution.example")
     walk.step("colleague-added")
 
@@ -82,5 +82,5 @@ def test_distributor_user_reads_documents_and_asks_for_a_quote(
     # a user who is no partner admin sees who manages the users instead of the form
     laptop.goto("/portal/users")
     expect(laptop.locator("main")).to_contain_text("A partner admin of your organisation")
-    expect(laptop.get_by_role("button", name="Create account")).to_have_count(0)
+    expect(laptop.get_by_role("button", name="Send invitation")).to_have_count(0)
     walk.step("users")
