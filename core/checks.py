@@ -143,15 +143,12 @@ def check_tcp(name: str, url: str, setting: str, *, default_port: int) -> Check:
 
 def require_broker(settings: Settings, *, account: str = "worker") -> None:
     """Connect once as one of our accounts; raise ServiceUnavailable naming the setting."""
-    from core.mqtt import MqttClient, MqttError
+    from core.mqtt import MqttError, random_client_id, service_client
 
     setting = "FIELDCRM_MQTT_URL" if settings.mqtt_url else "the local broker (FIELDCRM_MQTT_PORT)"
     try:
-        client = MqttClient(
-            url=settings.resolved_mqtt_url(),
-            username=f"fieldcrm-{account}",
-            password=settings.mqtt_password(account),
-            client_id=f"fieldcrm-check-{account}",
+        client = service_client(
+            settings, account, client_id=random_client_id(f"fieldcrm-check-{account}")
         )
         client.connect(timeout=5)
     except (MqttError, ConfigError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from functools import lru_cache
@@ -19,6 +20,8 @@ SECRETS_FILE_NAME = "secrets.env"
 LOCAL_DB_USER = "fieldcrm"
 LOCAL_DB_NAME = "fieldcrm"
 MQTT_SERVICE_ACCOUNTS = ("ingest", "worker", "web")
+# the broker usernames of those accounts: fieldcrm-ingest, ...; no device or engineer has it
+MQTT_SERVICE_USER_PREFIX = "fieldcrm-"
 
 
 class ConfigError(Exception):
@@ -37,6 +40,10 @@ class Settings(BaseSettings):
     database_url: str | None = None
     test_database_url: str | None = None
     mqtt_url: str | None = None
+    # PEM file of the CA that signed an mqtts:// broker's certificate; unset: the system's
+    mqtt_ca_file: Path | None = None
+    # production over plain mqtt:// to a broker that is not on this host anyway
+    mqtt_allow_plain: bool = False
     ledger_rpc_url: str | None = None
     ledger_private_key: SecretStr | None = None
     # registries and issuers a document may be anchored by, besides the registries this
@@ -90,6 +97,8 @@ class Settings(BaseSettings):
     video_max_bytes: int = 500 * 1024 * 1024
     # e-mail for notifications: smtp://[user:password@]host[:port]; unset = in-app only
     smtp_url: SecretStr | None = None
+    # PEM file of the CA that signed the SMTP server's certificate; unset: the system's
+    smtp_ca_file: Path | None = None
     mail_from: str = "fieldcrm@localhost"
 
     # a tile server for the maps, e.g. https://tiles.example.org/{z}/{x}/{y}.png ({s} may
@@ -126,6 +135,38 @@ class Settings(BaseSettings):
                 "FIELDCRM_HTTPS must be true in production (serve it behind a TLS proxy): "
                 "session cookies would travel in clear. FIELDCRM_ALLOW_HTTP=true runs it over "
                 "plain http anyway, with a warning at start"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_unusable_mqtt_url(self) -> Settings:
+        if self.mqtt_url is None:
+            if self.mqtt_ca_file is not None:
+                raise ValueError(
+                    "FIELDCRM_MQTT_CA_FILE is for an mqtts:// FIELDCRM_MQTT_URL; the local "
+                    "broker speaks plain MQTT on 127.0.0.1"
+                )
+            return self
+        url = urlsplit(self.mqtt_url)
+        if url.scheme not in ("mqtt", "mqtts") or not url.hostname:
+            raise ValueError(
+                "FIELDCRM_MQTT_URL must look like mqtts://host:port or mqtt://host:port"
+            )
+        if url.scheme == "mqtt" and self.mqtt_ca_file is not None:
+            raise ValueError(
+                "FIELDCRM_MQTT_CA_FILE is set but FIELDCRM_MQTT_URL is plain mqtt://: "
+                "use mqtts:// for TLS"
+            )
+        if (
+            url.scheme == "mqtt"
+            and self.env == "production"
+            and not self.mqtt_allow_plain
+            and not is_loopback(url.hostname)
+        ):
+            raise ValueError(
+                f"FIELDCRM_MQTT_URL: plain mqtt:// to {url.hostname} would send the broker "
+                "passwords and every reading in clear; use mqtts:// (FIELDCRM_MQTT_CA_FILE for a "
+                "private CA), or FIELDCRM_MQTT_ALLOW_PLAIN=true on a network you trust"
             )
         return self
 
@@ -224,6 +265,16 @@ class Settings(BaseSettings):
             )
         password = quote(self.local_pg_password.get_secret_value(), safe="")
         return f"postgresql+psycopg://{LOCAL_DB_USER}:{password}@127.0.0.1:{self.pg_port}/{dbname}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine's loopback (traffic never leaves it)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def map_tile_source(tile_url: str) -> str:

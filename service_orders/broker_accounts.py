@@ -28,7 +28,7 @@ from core.broker import (
 )
 from core.config import Settings
 from core.errors import InvalidInput, NotFound, PermissionDenied
-from core.mqtt import Message, MqttClient, MqttError
+from core.mqtt import Message, MqttClient, MqttError, service_client
 from crm.audit import UPDATE, record_change
 from service_orders.engineers import get_engineer, update_location
 from service_orders.models import Engineer
@@ -55,10 +55,9 @@ def location_topic(engineer_id: int) -> str:
 
 def worker_client(settings: Settings, *, purpose: str) -> MqttClient:
     """A (not yet connected) broker connection as the worker account."""
-    return MqttClient(
-        url=settings.resolved_mqtt_url(),
-        username=f"{SERVICE_USER_PREFIX}worker",
-        password=settings.mqtt_password("worker"),
+    return service_client(
+        settings,
+        "worker",
         client_id=f"{SERVICE_USER_PREFIX}worker-{purpose}-{secrets.token_hex(4)}",
     )
 

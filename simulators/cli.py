@@ -104,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             _say(f"{machine.identity.key} ({machine.kind.name}): {fault.kind} "
                  f"{fault.metric or ''} in {delay_h:.1f} simulated h")  # fmt: skip
     fleet = Fleet(
-        machines, mqtt_url=config.mqtt_url or settings.resolved_mqtt_url(), clock=clock,
+        machines, mqtt_url=config.mqtt_url or settings.resolved_mqtt_url(),
+        ca_file=settings.mqtt_ca_file, clock=clock,
         env=config.environment, interval_s=config.fleet.interval_s,
         buffer_max=config.fleet.buffer_max, log=_say,
     )  # fmt: skip

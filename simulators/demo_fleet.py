@@ -16,12 +16,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from core.config import get_settings
+from core.mqtt import broker_address, tls_context
 
 
 @dataclass
@@ -70,9 +70,11 @@ def run(
     interval: float,
     drift_minutes: float,
     stop: threading.Event,
+    ca_file: Path | None = None,
 ) -> None:
     """Publish until stopped; paho buffers while the broker is away and sends on reconnect."""
-    parsed = urlsplit(url)
+    address = broker_address(url)
+    tls = tls_context(ca_file) if address.tls else None
     rng = random.Random(7)  # noqa: S311  # demo values, not secrets
     clients = []
     for device in devices:
@@ -80,8 +82,10 @@ def run(
             CallbackAPIVersion.VERSION2, client_id=device.key, protocol=paho.MQTTv5
         )
         client.username_pw_set(device.key, device.secret)
+        if tls is not None:
+            client.tls_set_context(tls)
         client.reconnect_delay_set(1, 30)
-        client.connect_async(parsed.hostname or "127.0.0.1", parsed.port or 1883)
+        client.connect_async(address.host, address.port)
         client.loop_start()
         clients.append(client)
     try:
@@ -114,9 +118,11 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    settings = get_settings()
     run(
         load(args.devices_file),
-        url=args.url or get_settings().resolved_mqtt_url(),
+        url=args.url or settings.resolved_mqtt_url(),
+        ca_file=settings.mqtt_ca_file,
         interval=args.interval,
         drift_minutes=args.drift_minutes,
         stop=stop,

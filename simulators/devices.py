@@ -10,11 +10,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+
+from core.mqtt import broker_address, tls_context
 
 _READ = selectors.EVENT_READ
 _WRITE = selectors.EVENT_WRITE
@@ -102,10 +103,11 @@ class FleetDriver:
         metrics: tuple[str, ...],
         seed: int,
         inflight: int,
+        ca_file: str | None = None,
     ):
-        parsed = urlsplit(url)
-        self.host = parsed.hostname or "127.0.0.1"
-        self.port = parsed.port or 1883
+        address = broker_address(url)
+        self.host, self.port = address.host, address.port
+        tls = tls_context(ca_file) if address.tls else None
         rng = random.Random(seed)  # noqa: S311  # reproducible readings, not secrets
         self.devices = [
             SimulatedDevice(cred, metrics, random.Random(rng.random()))  # noqa: S311
@@ -113,6 +115,8 @@ class FleetDriver:
         ]
         for device in self.devices:
             device.client.max_inflight_messages_set(inflight)
+            if tls is not None:
+                device.client.tls_set_context(tls)
         self.selector = selectors.DefaultSelector()
         self.reconnects = 0
 

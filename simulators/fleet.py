@@ -17,11 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from core.mqtt import broker_address, tls_context
 from simulators.faults import Fault, FaultPlan, assign_faults, effect_at, without_dropped
 from simulators.physics import (
     DEVICE_TYPES,
@@ -156,10 +156,11 @@ class Fleet:
         interval_s: float,
         buffer_max: int = 5000,
         log: Callable[[str], None] = lambda line: None,
+        ca_file: Path | None = None,
     ) -> None:
-        parsed = urlsplit(mqtt_url)
-        self.host = parsed.hostname or "127.0.0.1"
-        self.port = parsed.port or 1883
+        address = broker_address(mqtt_url)
+        self.host, self.port = address.host, address.port
+        self.tls = tls_context(ca_file) if address.tls else None
         self.machines = machines
         self.clock = clock
         self.env = env
@@ -183,6 +184,8 @@ class Fleet:
             CallbackAPIVersion.VERSION2, client_id=identity.key, protocol=paho.MQTTv5
         )
         client.username_pw_set(identity.key, identity.secret)
+        if self.tls is not None:
+            client.tls_set_context(self.tls)
         client.reconnect_delay_set(1, 30)
         client.on_publish = self._on_publish
         client.connect_async(self.host, self.port)

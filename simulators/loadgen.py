@@ -45,6 +45,7 @@ class LoadPlan:
     max_messages: int | None = None
     drain_timeout: float = 30.0
     connect_timeout: float = 60.0
+    ca_file: str | None = None  # the CA of an mqtts:// broker; None: the system's
 
 
 @dataclass
@@ -125,7 +126,12 @@ def _run_share(
     plan: LoadPlan, share: list[DeviceCredential], fraction: float, index: int, barrier: Any
 ) -> LoadReport:
     driver = FleetDriver(
-        plan.url, share, metrics=plan.metrics, seed=plan.seed + index, inflight=plan.inflight
+        plan.url,
+        share,
+        metrics=plan.metrics,
+        seed=plan.seed + index,
+        inflight=plan.inflight,
+        ca_file=plan.ca_file,
     )
     try:
         driver.connect_all(timeout=plan.connect_timeout)
@@ -167,7 +173,8 @@ def _merge(plan: LoadPlan, devices: int, processes: int, parts: list[LoadReport]
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m simulators.loadgen", description=__doc__)
     parser.add_argument("--devices-file", type=Path, required=True, help="JSON [{key, secret}]")
-    parser.add_argument("--url", help="mqtt://host:port (default: the settings' broker)")
+    parser.add_argument("--url", help="mqtt(s)://host:port (default: the settings' broker)")
+    parser.add_argument("--ca-file", help="CA of an mqtts:// broker (default: the settings')")
     parser.add_argument("--rate", type=float, required=True, help="total messages per second")
     parser.add_argument("--duration", type=float, required=True, help="seconds of publishing")
     parser.add_argument("--metrics", default=",".join(DEFAULT_METRICS), help="comma-separated")
@@ -183,13 +190,17 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the load generator from the command line; print the report as one JSON line."""
     args = _parse_args(argv)
-    url = args.url
+    url, ca_file = args.url, args.ca_file
     if url is None:
         from core.config import get_settings
 
-        url = get_settings().resolved_mqtt_url()
+        settings = get_settings()
+        url = settings.resolved_mqtt_url()
+        if ca_file is None and settings.mqtt_ca_file is not None:
+            ca_file = str(settings.mqtt_ca_file)
     plan = LoadPlan(
         url=url,
+        ca_file=ca_file,
         rate=args.rate,
         duration=args.duration,
         metrics=tuple(key for key in args.metrics.split(",") if key),

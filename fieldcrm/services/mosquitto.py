@@ -1,4 +1,9 @@
-"""The project's own Mosquitto: its own port, persistence, password file and ACL under var/."""
+"""The project's own Mosquitto: its own port, persistence, password file and ACL under var/.
+
+It listens on 127.0.0.1 in plain MQTT (loopback traffic never crosses a network). A broker
+reached over a network is an external one (FIELDCRM_MQTT_URL, mqtts://); `write_config`
+can give a listener TLS for such a setup and for the tests of the TLS client.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +44,7 @@ per_listener_settings false
 allow_anonymous false
 listener {port} {host}
 protocol mqtt
-password_file {dir}/passwd
+{tls_lines}password_file {dir}/passwd
 acl_file {dir}/acl
 persistence true
 persistence_location {dir}/data/
@@ -58,6 +63,14 @@ log_type notice
 connection_messages true
 {user_line}
 """
+
+
+@dataclass(frozen=True)
+class ListenerTls:
+    """A TLS listener's certificate chain and private key (PEM, readable by the broker)."""
+
+    certfile: Path
+    keyfile: Path
 
 
 @dataclass(frozen=True)
@@ -82,10 +95,22 @@ def paths(var_dir: Path, user: str | None, name: str = "mosquitto") -> BrokerPat
     )
 
 
-def write_config(p: BrokerPaths, *, port: int, user: str | None, host: str = "127.0.0.1") -> None:
+def write_config(
+    p: BrokerPaths,
+    *,
+    port: int,
+    user: str | None,
+    host: str = "127.0.0.1",
+    tls: ListenerTls | None = None,
+) -> None:
     (p.root / "data").mkdir(exist_ok=True)
     user_line = f"user {user}" if user else ""
-    p.conf.write_text(_CONF.format(port=port, host=host, dir=p.root, user_line=user_line))
+    tls_lines = (
+        f"certfile {tls.certfile}\nkeyfile {tls.keyfile}\ntls_version tlsv1.2\n" if tls else ""
+    )
+    p.conf.write_text(
+        _CONF.format(port=port, host=host, dir=p.root, user_line=user_line, tls_lines=tls_lines)
+    )
     if user:
         shutil.chown(p.root / "data", user, user)
     write_acl_file(p.acl, owner=user)
@@ -185,13 +210,12 @@ def ensure_ingest_session(settings: Settings, instance: str = "1") -> None:
     A broker drops messages nobody subscribes to; with this session in place it queues
     telemetry from the first device message on, even before `fieldcrm ingest` first runs.
     """
-    from core.mqtt import MqttClient
+    from core.mqtt import service_client
     from telemetry.ingest.pipeline import SESSION_EXPIRY, SUBSCRIPTION
 
-    client = MqttClient(
-        url=settings.resolved_mqtt_url(),
-        username=SERVICE_USER_PREFIX + "ingest",
-        password=settings.mqtt_password("ingest"),
+    client = service_client(
+        settings,
+        "ingest",
         client_id=f"fieldcrm-ingest-{instance}",
         clean_start=False,
         session_expiry=SESSION_EXPIRY,

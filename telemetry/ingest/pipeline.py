@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.db import utcnow
-from core.mqtt import Message, MqttClient, MqttError
+from core.mqtt import Message, MqttError, service_client
 from telemetry.ingest import metrics
 from telemetry.ingest.profiles import ProfileCache
 from telemetry.ingest.writer import AfterInsert, DeadLetterRow, write_batch
@@ -85,10 +85,9 @@ class Ingest:
         self.limits = limits_from(settings)
         self.profiles = ProfileCache(options.profile_ttl)
         self.inbox: queue.Queue[Message] = queue.Queue()
-        self.client = MqttClient(
-            url=settings.resolved_mqtt_url(),
-            username="fieldcrm-ingest",
-            password=settings.mqtt_password("ingest"),
+        self.client = service_client(
+            settings,
+            "ingest",
             client_id=f"fieldcrm-ingest-{options.instance}",
             clean_start=False,
             session_expiry=SESSION_EXPIRY,
