@@ -8,7 +8,7 @@ from procrastinate import Blueprint
 
 from core.config import get_settings
 from core.db import get_sessionmaker
-from service_orders.broker_accounts import sync_local_broker_engineers
+from service_orders.broker_accounts import refresh_engineer_accounts
 from service_orders.certificates import issue_missing_certificates
 from service_orders.dispatch import expire_offers, publish_pending_offers
 from service_orders.dispatch.sweep import dispatch_waiting
@@ -80,9 +80,9 @@ def _publish_offers() -> int:
 @blueprint.periodic(cron="*/5 * * * *")
 @blueprint.task(queue="dispatch", queueing_lock="sync_engineer_accounts")
 def sync_engineer_broker_accounts(timestamp: int) -> bool:
-    """Rewrite the broker's eng- accounts from the database (safety net behind the pages)."""
+    """Rewrite the broker's eng- accounts from the database (safety net behind the listener)."""
     with get_sessionmaker().begin() as session:
-        return sync_local_broker_engineers(session, get_settings())
+        return refresh_engineer_accounts(session, get_settings())
 
 
 @blueprint.periodic(cron="* * * * * */20")

@@ -35,7 +35,7 @@ def offer_publisher() -> PublishOffers:
 
     def publish(session: Session) -> None:
         try:
-            publish_pending_offers(session, get_settings())
+            publish_pending_offers(session, get_settings(), account="web")
             session.commit()  # published_at, so the sweep does not send them again
         except MqttError as exc:
             # the offers stay unsent in the database; the worker's minute sweep sends them

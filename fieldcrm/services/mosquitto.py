@@ -211,12 +211,12 @@ def ensure_ingest_session(settings: Settings, instance: str = "1") -> None:
     telemetry from the first device message on, even before `fieldcrm ingest` first runs.
     """
     from core.mqtt import service_client
-    from telemetry.ingest.pipeline import SESSION_EXPIRY, SUBSCRIPTION
+    from telemetry.ingest.pipeline import SESSION_EXPIRY, SUBSCRIPTION, ingest_client_id
 
     client = service_client(
         settings,
         "ingest",
-        client_id=f"fieldcrm-ingest-{instance}",
+        client_id=ingest_client_id(settings, instance),
         clean_start=False,
         session_expiry=SESSION_EXPIRY,
         manual_ack=True,

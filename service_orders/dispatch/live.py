@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import Settings
 from core.jobs import libpq_conninfo
-from service_orders.broker_accounts import start_location_listener
+from service_orders.broker_accounts import start_engineer_account_sync, start_location_listener
 from service_orders.dispatch.publish import publish_pending_offers
 from service_orders.dispatch.sweep import dispatch_waiting
 from service_orders.listener import run_on_notify
@@ -45,7 +45,8 @@ def run_dispatch_wakeups(
 def start_dispatch_threads(
     settings: Settings, sessions: sessionmaker[Session], stop: threading.Event
 ) -> list[threading.Thread]:
-    """Start the dispatch wake-ups and the engineers' location listener (daemon threads)."""
+    """Start the dispatch wake-ups, the engineers' location listener and their broker
+    account sync (daemon threads)."""
     wakeups = threading.Thread(
         target=run_dispatch_wakeups,
         args=(settings, sessions, stop),
@@ -53,4 +54,8 @@ def start_dispatch_threads(
         daemon=True,
     )
     wakeups.start()
-    return [wakeups, start_location_listener(settings, sessions, stop)]
+    return [
+        wakeups,
+        start_location_listener(settings, sessions, stop),
+        start_engineer_account_sync(settings, sessions, stop),
+    ]

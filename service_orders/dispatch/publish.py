@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from core.db import utcnow
 from core.mqtt import MqttClient
 from crm.geo import point_lat_lon
 from crm.models import Asset, Site
-from service_orders.broker_accounts import dispatch_topic, worker_client
+from service_orders.broker_accounts import broker_client, dispatch_topic
 from service_orders.models import DispatchOffer, OfferStatus, WorkOrder
 from service_orders.states import UNASSIGNED
 
@@ -39,9 +39,13 @@ def offer_payload(offer: DispatchOffer, work_order: WorkOrder, asset: Asset, sit
 
 
 def publish_pending_offers(
-    session: Session, settings: Settings, *, client: MqttClient | None = None
+    session: Session,
+    settings: Settings,
+    *,
+    client: MqttClient | None = None,
+    account: Literal["worker", "web"] = "worker",
 ) -> int:
-    """Publish (QoS 1, as the worker) every pending offer not yet sent; mark it sent.
+    """Publish (QoS 1, as the worker or the web process) every pending offer not yet sent.
 
     Run after the dispatch committed. At least once: a crash between the broker's ack and
     the commit of published_at sends the offer again; the phone drops the duplicate.
@@ -65,7 +69,7 @@ def publish_pending_offers(
         return 0
     own = client is None
     if client is None:
-        client = worker_client(settings, purpose="offers")
+        client = broker_client(settings, purpose="offers", account=account)
         client.connect()
     try:
         for offer, work_order, asset, site in rows:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.config import Settings
 from core.db import utcnow
-from core.mqtt import Message, MqttError, service_client
+from core.mqtt import Message, MqttError, service_client, session_client_id
 from telemetry.ingest import metrics
 from telemetry.ingest.profiles import ProfileCache
 from telemetry.ingest.writer import AfterInsert, DeadLetterRow, write_batch
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 SUBSCRIPTION = "$share/ingest/fleet/+/telemetry"
 SESSION_EXPIRY = 7 * 24 * 3600
 _MAX_BACKOFF = 5.0
+# the guessable client id of versions before the ids were derived from the password
+_LEGACY_CLIENT_ID = "fieldcrm-ingest-{instance}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,16 @@ class _Prepared:
     dead_letters: list[DeadLetterRow] = field(default_factory=list)
     origin: dict[tuple[int, object, int], Message] = field(default_factory=dict)
     profiles: dict[int, DeviceProfile] = field(default_factory=dict)
+
+
+def ingest_client_id(settings: Settings, instance: str) -> str:
+    """The client id naming an ingest instance's persistent session on the broker.
+
+    The same on every start and host (the session holds what arrives while the instance is
+    down), and unguessable without the ingest account's password: an account that connected
+    with it would take the session, and the instance's share of the stream, over.
+    """
+    return session_client_id(f"fieldcrm-ingest-{instance}", secret=settings.mqtt_password("ingest"))
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -78,7 +90,9 @@ class Ingest:
         *,
         options: IngestOptions = IngestOptions(),
         after_insert: AfterInsert | None = None,
+        client_id: str | None = None,
     ) -> None:
+        self.settings = settings
         self.options = options
         self.sessions = sessions
         self.after_insert = after_insert
@@ -88,7 +102,7 @@ class Ingest:
         self.client = service_client(
             settings,
             "ingest",
-            client_id=f"fieldcrm-ingest-{options.instance}",
+            client_id=client_id or ingest_client_id(settings, options.instance),
             clean_start=False,
             session_expiry=SESSION_EXPIRY,
             manual_ack=True,
@@ -106,6 +120,7 @@ class Ingest:
         messages to offline members). `leave` is for scaling down for good: unsubscribe,
         store and acknowledge what is still in flight, then end the session.
         """
+        self._leave_legacy_session()
         self._connect(stop)
         try:
             while not stop.is_set():
@@ -116,6 +131,28 @@ class Ingest:
                 self._drain()
         finally:
             self.client.close(end_session=leave)
+
+    def _leave_legacy_session(self) -> None:
+        """Store what the session under the old, guessable client id still holds, then end it.
+
+        It is resumed, never created: connecting without subscriptions, a session that is
+        not there is not made a member of the shared subscription.
+        """
+        legacy = Ingest(
+            self.settings,
+            self.sessions,
+            options=self.options,
+            after_insert=self.after_insert,
+            client_id=_LEGACY_CLIENT_ID.format(instance=self.options.instance),
+        )
+        legacy.client.subscriptions.clear()
+        try:
+            legacy.client.connect()
+        except MqttError:
+            return  # the broker is away or refuses: the instance's own connect says so
+        if legacy.client.session_present:
+            legacy._drain()
+        legacy.client.close(end_session=True)
 
     def _drain(self) -> None:
         self.client.unsubscribe(SUBSCRIPTION)
