@@ -89,7 +89,7 @@ def request_password_reset(
         subject="Choose a new password for fieldcrm",
         body=(
             f"Hello {user.full_name},\n\n"
-            "someone (we hope you) asked to choose a new password for your fieldcrm account. "
+            "Someone (we hope you) asked to choose a new password for your fieldcrm account. "
             f"Open this link within {minutes} minutes to choose it:\n\n"
             f"{base_url.rstrip('/')}/password/reset/{token}\n\n"
             "The link works once. If you did not ask, ignore this e-mail: your password stays "
