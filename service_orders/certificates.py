@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -40,12 +39,11 @@ from service_orders.models import (
     WorkOrderPhoto,
 )
 from service_orders.photos import photo_directory
+from service_orders.signature import normalised_signature
 from service_orders.states import Status
 
-logger = logging.getLogger(__name__)
-
 CERTIFICATE_KIND = "service_certificate"
-_ISSUABLE = {Status.COMPLETED.value, Status.CLOSED.value}
+ISSUABLE = frozenset({Status.COMPLETED.value, Status.CLOSED.value})
 # what each status change means as a step of the visit, in the report's timeline
 _STEPS = {
     Status.NEW: "Opened",
@@ -111,8 +109,11 @@ def issue_certificate(
     order = session.get(WorkOrder, work_order_id)
     if order is None:
         raise NotFound(f"No work order {work_order_id}.", entity="work_orders")
-    if order.status not in _ISSUABLE:
+    if order.status not in ISSUABLE:
         raise IllegalTransition("A certificate is issued once the work order is completed.")
+    if order.signature_png is not None:
+        # one stored before signatures were checked says what is wrong with it, in words
+        normalised_signature(order.signature_png)
     certificate = ServiceCertificate(
         id=uuid.uuid4(),
         work_order_id=order.id,
@@ -133,36 +134,6 @@ def issue_certificate(
     session.add(certificate)
     session.flush()
     return certificate
-
-
-def issue_missing_certificates(
-    session: Session, *, public_url: str, limit: int = 100, photo_dir: Path | None = None
-) -> int:
-    """Certificates for completed work orders that have none yet (the job's safety net)."""
-    missing = session.scalars(
-        select(WorkOrder.id)
-        .where(
-            WorkOrder.status.in_(_ISSUABLE),
-            WorkOrder.id.not_in(select(ServiceCertificate.work_order_id)),
-        )
-        .order_by(WorkOrder.id)
-        .limit(limit)
-    ).all()
-    issued = 0
-    for work_order_id in missing:
-        try:
-            # each in its own savepoint: one report that cannot be made never holds up the rest
-            with session.begin_nested():
-                issue_certificate(
-                    session, work_order_id=work_order_id, public_url=public_url, photo_dir=photo_dir
-                )
-            issued += 1
-        except Exception:
-            # it stays missing and is tried again on the next run; the log says which and why
-            logger.exception(
-                "The service report of work order %s could not be issued", work_order_id
-            )
-    return issued
 
 
 def render_issued_report(

@@ -9,12 +9,12 @@ from procrastinate import Blueprint
 from core.config import get_settings
 from core.db import get_sessionmaker
 from service_orders.broker_accounts import refresh_engineer_accounts
-from service_orders.certificates import issue_missing_certificates
 from service_orders.dispatch import expire_offers, publish_pending_offers
 from service_orders.dispatch.sweep import dispatch_waiting
 from service_orders.intake import consume_alerts
 from service_orders.overdue import mark_overdue
 from service_orders.pm import plan_preventive_maintenance
+from service_orders.report_issuing import issue_missing_certificates
 
 blueprint = Blueprint()
 
@@ -88,6 +88,7 @@ def sync_engineer_broker_accounts(timestamp: int) -> bool:
 @blueprint.periodic(cron="* * * * * */20")
 @blueprint.task(queue="service_orders", queueing_lock="issue_certificates")
 def issue_certificates(timestamp: int) -> int:
-    """Issue (and queue for anchoring) the reports of newly completed work orders."""
+    """Issue (and queue for anchoring) the reports of newly completed work orders, and try
+    again those that could not be made once their pause is over."""
     with get_sessionmaker().begin() as session:
         return issue_missing_certificates(session, public_url=get_settings().resolved_public_url())

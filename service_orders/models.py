@@ -303,3 +303,20 @@ class ServiceCertificate(Base):
     recipient_profile_id: Mapped[str | None] = mapped_column(
         ForeignKey("company_profile_snapshots.id")
     )
+
+
+class CertificateFailure(Base):
+    """A completed work order whose service report could not be made: why, how often, and when
+    the worker tries again. The row goes once the report is issued."""
+
+    __tablename__ = "certificate_failures"
+
+    work_order_id: Mapped[int] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    attempts: Mapped[int] = mapped_column(SmallInteger)
+    reason: Mapped[str] = mapped_column(Text)  # in words, for staff
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+    # None once the worker gave up: the failure stays on the board until a retry by hand
+    next_attempt_at: Mapped[datetime | None]

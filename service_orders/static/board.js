@@ -114,10 +114,12 @@
     window.htmx.ajax("GET", "/staff/dispatch/queues", { target: "#queues", swap: "outerHTML" });
   }
 
-  // A success clears the error an earlier attempt left in the flash area.
+  // A success on the board clears the error an earlier attempt left in the flash area; the
+  // header's inbox badge, loading with the page, leaves a message the page came with alone.
   document.addEventListener("htmx:afterRequest", function (event) {
     var flash = document.getElementById("flash");
-    if (event.detail.successful && flash && event.detail.target !== flash) {
+    var onBoard = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(".board");
+    if (event.detail.successful && flash && onBoard && event.detail.target !== flash) {
       flash.textContent = "";
     }
   });

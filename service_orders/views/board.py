@@ -9,12 +9,16 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from core.auth.principal import Principal
+from core.auth.roles import Role
+from core.config import get_settings
 from core.db import SessionDep, utcnow
-from core.web.deps import StaffPrincipal
+from core.web.deps import AdminPrincipal, StaffPrincipal
+from core.web.flash import see_other
 from core.web.templating import is_htmx, render
 from service_orders.dispatch import assign_by_hand, dispatch
 from service_orders.dispatch.explain import decision_rows, score_rule
 from service_orders.kpis import PERIODS, Period, duration, service_kpis
+from service_orders.models import WorkOrder
 from service_orders.queries import (
     board_assets,
     board_engineers,
@@ -23,6 +27,7 @@ from service_orders.queries import (
     health_band,
     jobs_in_progress,
 )
+from service_orders.report_issuing import MAX_ATTEMPTS, report_failures, retry_report
 from service_orders.web import OfferPublisher
 
 router = APIRouter()
@@ -57,9 +62,19 @@ def queue_context(session: Session) -> dict[str, Any]:
     }
 
 
+def failures_context(session: Session, principal: Principal) -> dict[str, Any]:
+    """The service reports that could not be made; administrators may retry them now."""
+    return {
+        "report_failures": report_failures(session),
+        "max_attempts": MAX_ATTEMPTS,
+        "can_retry": principal.role == Role.ADMIN,
+    }
+
+
 def board_context(session: Session, principal: Principal, period: Period) -> dict[str, Any]:
     assets = board_assets(session, principal=principal)
     return {
+        **failures_context(session, principal),
         **queue_context(session),
         **kpi_context(session, period),
         "assets": assets[:LISTED_ASSETS],
@@ -125,6 +140,25 @@ def dispatch_now(
     session.commit()
     publish(session)
     return _after_change(request, session)
+
+
+@router.post("/staff/dispatch/service-reports/{work_order_id}/retry", name="dispatch_retry_report")
+def retry_service_report(
+    work_order_id: int, request: Request, session: SessionDep, principal: AdminPrincipal
+) -> Response:
+    """Try to make a service report again now (after its cause was put right)."""
+    failure = retry_report(
+        session,
+        actor=principal,
+        work_order_id=work_order_id,
+        public_url=get_settings().resolved_public_url(),
+    )
+    number = session.get_one(WorkOrder, work_order_id).number
+    if failure is None:
+        message = f"The service report of {number} is made and queued for the ledger."
+    else:
+        message = f"The service report of {number} still could not be made: the reason is below."
+    return see_other(request, "/staff/dispatch", flash=message)
 
 
 def _after_change(request: Request, session: Session) -> Response:

@@ -10,9 +10,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from service_orders.certificates import issue_missing_certificates
 from service_orders.dispatch import dispatch
 from service_orders.models import ServiceCertificate, WorkOrder, WorkOrderType
+from service_orders.report_issuing import issue_missing_certificates
 from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import after_swap, engineer_of, log_in, open_work_order, save_screenshot
 

@@ -24,11 +24,11 @@ from ledger.models import AnchorRequest
 from service_orders.certificates import (
     CERTIFICATE_KIND,
     issue_certificate,
-    issue_missing_certificates,
     render_issued_report,
 )
 from service_orders.models import ServiceCertificate, WorkOrder
 from service_orders.photos import add_photo
+from service_orders.report_issuing import issue_missing_certificates
 from service_orders.schemas import ChecklistItem, PartUsed
 from service_orders.workorders import complete_work_order, transition, update_visit
 from tests.crm.company_factories import first_page_png, give_profile

@@ -12,8 +12,8 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
-from service_orders.certificates import issue_missing_certificates
 from service_orders.models import ServiceCertificate
+from service_orders.report_issuing import issue_missing_certificates
 from service_orders.signature import normalised_signature
 from tests.service_orders.test_certificates import PUBLIC_URL, _completed
 from tests.service_orders.workorder_factories import png

@@ -13,9 +13,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from crm.models import User
-from service_orders.certificates import issue_missing_certificates
 from service_orders.dispatch import dispatch
 from service_orders.models import Engineer, WorkOrderType
+from service_orders.report_issuing import issue_missing_certificates
 from tests.e2e.conftest import LiveServer
 from tests.e2e.helpers import after_swap, log_in, open_work_order
 from tests.e2e.journeys.walk import DESKTOP_WIDTH, PHONE_WIDTH, Walk
