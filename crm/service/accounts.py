@@ -30,7 +30,7 @@ from crm.notifications import notify
 from crm.outbox import Mail
 from crm.service._access import get_record
 from crm.service.two_factor import has_two_factor
-from crm.service.users import CREDENTIALS_SET, principal_of
+from crm.service.users import CREDENTIALS_SET, principal_of, throttle_login
 
 RESET_REQUESTS_FREE = 3  # per e-mail address in the login window; then each one waits longer
 _CHANGED_TITLE = "Your password was changed"
@@ -52,7 +52,7 @@ def change_own_password(
     """Replace the user's password when `current` is right: their other sessions end (the one
     of `keep_token`, this browser, stays); a wrong current password counts as a failed login."""
     user = get_record(session, User, principal.user_id)
-    _throttle(session, email=user.email, client=client)
+    throttle_login(session, email=user.email, client=client, what="wrong passwords")
     valid, _ = verify_password(current, user.password_hash)
     if not valid:
         record_login_failure(session, email=user.email, client=client)
@@ -166,16 +166,4 @@ def _set_own(
         entity_id=user.id,
         before=None,
         after={"password": how},
-    )
-
-
-def _throttle(session: Session, *, email: str, client: str) -> None:
-    settings = get_settings()
-    check_login_allowed(
-        session,
-        email=email,
-        client=client,
-        max_failures=settings.login_max_failures,
-        window=timedelta(minutes=settings.login_window_minutes),
-        what="wrong passwords",
     )

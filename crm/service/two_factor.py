@@ -3,8 +3,6 @@ codes; set up on Your settings, asked for at login after the password."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -12,7 +10,6 @@ from core.auth.models import RecoveryCode, TotpCredential
 from core.auth.passwords import verify_password
 from core.auth.principal import Principal
 from core.auth.sessions import (
-    check_login_allowed,
     clear_login_failures,
     record_login_failure,
 )
@@ -34,6 +31,7 @@ from crm.audit import CREATE, DELETE, record_change
 from crm.models import User
 from crm.notifications import notify
 from crm.service._access import get_record, require_staff
+from crm.service.users import throttle_login
 
 ENTITY = "totp_credentials"
 _WRONG_CODE = "This code is not right: type the 6 digits your app shows now, or a recovery code"
@@ -110,7 +108,7 @@ def disable_two_factor(
     """Turn two-factor authentication off: needs the current password and a code (or a
     recovery code); wrong ones count as failed logins."""
     user = get_record(session, User, principal.user_id)
-    _throttle(session, email=user.email, client=client)
+    throttle_login(session, email=user.email, client=client, what="wrong codes or passwords")
     valid, _ = verify_password(password, user.password_hash)
     if not valid:
         record_login_failure(session, email=user.email, client=client)
@@ -130,7 +128,7 @@ def verify_login_code(session: Session, *, user_id: int, code: str, client: str)
     user = get_record(session, User, user_id)
     if not user.is_active:
         raise PermissionDenied("Wrong e-mail or password.", code="invalid_credentials")
-    _throttle(session, email=user.email, client=client)
+    throttle_login(session, email=user.email, client=client, what="wrong codes or passwords")
     if not check_second_factor(session, user_id=user.id, code=code):
         record_login_failure(session, email=user.email, client=client)
         raise PermissionDenied(_WRONG_CODE + ".", code="invalid_code", field="code")
@@ -195,15 +193,3 @@ def _tell(session: Session, principal: Principal, *, on: bool) -> None:
 
 def _key() -> bytes:
     return sealing_key(get_settings().session_secret())
-
-
-def _throttle(session: Session, *, email: str, client: str) -> None:
-    settings = get_settings()
-    check_login_allowed(
-        session,
-        email=email,
-        client=client,
-        max_failures=settings.login_max_failures,
-        window=timedelta(minutes=settings.login_window_minutes),
-        what="wrong codes or passwords",
-    )

@@ -125,15 +125,8 @@ def authenticate(session: Session, *, email: str, password: str, client: str) ->
     The failure row is flushed before PermissionDenied is raised: the caller must commit
     it (not roll back) or the throttle never sees it.
     """
-    settings = get_settings()
     email = email.strip().lower()
-    check_login_allowed(
-        session,
-        email=email,
-        client=client,
-        max_failures=settings.login_max_failures,
-        window=timedelta(minutes=settings.login_window_minutes),
-    )
+    throttle_login(session, email=email, client=client)
     user = session.scalar(select(User).where(User.email == email))
     # Verify even for an unknown e-mail so the response time does not reveal which exist.
     valid, new_hash = verify_password(password, user.password_hash if user else dummy_hash())
@@ -156,6 +149,22 @@ def authenticate(session: Session, *, email: str, password: str, client: str) ->
         after={"client": client},
     )
     return principal
+
+
+def throttle_login(
+    session: Session, *, email: str, client: str, what: str = "failed logins"
+) -> None:
+    """Refuse (TooManyAttempts) a guess at a user's password or code that comes too soon
+    after failures of the e-mail or the client (FIELDCRM_LOGIN_MAX_FAILURES free ones)."""
+    settings = get_settings()
+    check_login_allowed(
+        session,
+        email=email,
+        client=client,
+        max_failures=settings.login_max_failures,
+        window=timedelta(minutes=settings.login_window_minutes),
+        what=what,
+    )
 
 
 def principal_of(user: User) -> Principal:
